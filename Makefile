@@ -1,0 +1,20 @@
+# The two commands: `make run` (serve the demo) and `make test` (all tests).
+.PHONY: run test setup bench spec lint clean-db
+
+run:        ## set up, create/upgrade the demo database, serve Odoo on 127.0.0.1:8069
+	bash scripts/run.sh
+
+test:       ## install the whole suite in a throwaway database and run every test
+	bash scripts/test.sh
+
+setup:      ## only create/refresh the virtualenv (.venv)
+	bash scripts/setup.sh
+
+bench:      ## benchmark signed sync search (see README, Performance)
+	bash scripts/bench.sh
+
+spec:       ## download the official DCI 1.0.0 spec files into ../shared/dci-spec
+	bash scripts/get_spec.sh
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -1,0 +1,4 @@
+from . import spp_id_type
+from . import spp_registry_id
+from . import spp_group_membership
+from . import res_partner

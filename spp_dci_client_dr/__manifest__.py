@@ -1,0 +1,12 @@
+{
+    "name": "DCI Client: Disability Registry",
+    "summary": "Look up a disability registry (DR) over DCI for targeting.",
+    "version": "19.0.0.1.0",
+    "category": "OpenSPP/DCI",
+    "author": "OpenSPP DCI contributors",
+    "website": "https://github.com/OpenSPP/openspp-dci",
+    "license": "LGPL-3",
+    "depends": ["spp_dci_client"],
+    "data": [],
+    "installable": True,
+}

@@ -28,6 +28,7 @@
         "views/spp_registry_id_views.xml",
         "views/res_partner_views.xml",
         "views/spp_group_membership_views.xml",
+        "views/spp_dci_signing_key_views.xml",
     ],
     "installable": True,
     "application": True,

@@ -7,7 +7,7 @@ bash "$ROOT/scripts/setup.sh"
 choose_postgres
 db=${DB:-spp_dci_demo}
 port=${HTTP_PORT:-8069}
-conf=$STATE/odoo.conf
+conf=$STATE/odoo-$db.conf
 write_odoo_conf "$conf" "$db" "$port"
 echo "data_dir = $STATE/data" >>"$conf"
 odoo=("$VENV/bin/odoo" -c "$conf")

@@ -1,4 +1,3 @@
-# Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 """Canonical JSON (RFC 8785, JCS) and the DCI body digest.
 
 The DCI body signature covers a SHA-256 digest of ``{"header": ..., "message": ...}``.

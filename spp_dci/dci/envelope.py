@@ -1,4 +1,3 @@
-# Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 """The one DCI envelope builder and verifier.
 
 Every outgoing DCI body (requests, ACKs, callbacks) is
@@ -48,7 +47,9 @@ def build_envelope(
         raise ValueError(f"header.sender_id {header_sender!r} differs from sender_id {sender_id!r}")
     envelope = {}
     if signer is not None:
-        envelope["signature"] = create_signature(header, message, signer, sender_id, ttl=ttl, now=now)
+        envelope["signature"] = create_signature(
+            header, message, signer, sender_id, ttl=ttl, now=now
+        )
     envelope["header"] = header
     envelope["message"] = message
     return envelope

@@ -1,4 +1,3 @@
-# Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 """RFC 9421 HTTP Message Signatures with RFC 9530 ``Content-Digest``.
 
 This is the transport-level signature (headers ``Signature-Input``,
@@ -22,10 +21,9 @@ are built by the ``http-message-signatures`` package; this module adds:
 import hashlib
 import hmac
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import http_sf
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -38,7 +36,6 @@ from http_message_signatures import (
     InvalidSignature,
     algorithms,
 )
-from http_message_signatures.signatures import SignatureVerifyWarning
 
 from .keys import ED25519, RSA_PSS_SHA512, RSA_SHA256, PublicKey, SigningKey
 from .signature import (
@@ -77,7 +74,11 @@ HTTP_RSA_PSS_SHA512 = "rsa-pss-sha512"
 HTTP_HMAC_SHA256 = "hmac-sha256"
 HTTP_ECDSA_P256_SHA256 = "ecdsa-p256-sha256"  # verification of peer keys only
 
-_HTTP_ALGORITHM_OF = {ED25519: HTTP_ED25519, RSA_SHA256: HTTP_RSA_V1_5_SHA256, RSA_PSS_SHA512: HTTP_RSA_PSS_SHA512}
+_HTTP_ALGORITHM_OF = {
+    ED25519: HTTP_ED25519,
+    RSA_SHA256: HTTP_RSA_V1_5_SHA256,
+    RSA_PSS_SHA512: HTTP_RSA_PSS_SHA512,
+}
 _ALGORITHM_CLASSES = {
     HTTP_ED25519: algorithms.ED25519,
     HTTP_RSA_V1_5_SHA256: algorithms.RSA_V1_5_SHA256,
@@ -89,7 +90,14 @@ _ALGORITHM_CLASSES = {
 DEFAULT_LABEL = "sig1"
 # @authority/@path rather than @target-uri: survives TLS-terminating proxies
 # that change only the scheme. @query is covered but not required (POST APIs).
-DEFAULT_REQUEST_COMPONENTS = ("@method", "@authority", "@path", "@query", "content-type", "content-digest")
+DEFAULT_REQUEST_COMPONENTS = (
+    "@method",
+    "@authority",
+    "@path",
+    "@query",
+    "content-type",
+    "content-digest",
+)
 REQUIRED_REQUEST_COMPONENTS = ("@method", "@authority", "@path", "content-digest")
 DEFAULT_RESPONSE_COMPONENTS = ("@status", "content-type", "content-digest")
 REQUIRED_RESPONSE_COMPONENTS = ("@status", "content-digest")
@@ -99,11 +107,6 @@ DEFAULT_CLOCK_SKEW = 60
 MIN_HMAC_SECRET_BYTES = 32
 DIGEST_ALGORITHMS = ("sha-256", "sha-512")
 _HASHERS = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
-
-# We select a signature by label after resolving its key and then enforce the
-# covered-component policy ourselves, so the library's "label is not signed"
-# warning carries no information for us.
-warnings.filterwarnings("ignore", category=SignatureVerifyWarning)
 
 
 class DigestMismatch(BadSignature):
@@ -121,7 +124,7 @@ class InsufficientCoverage(MalformedSignature):
 class HmacKey:
     """A shared secret for ``hmac-sha256`` (RFC 9421 section 3.3.3); secret hidden from repr."""
 
-    __slots__ = ("kid", "_secret")
+    __slots__ = ("_secret", "kid")
     algorithm = HTTP_HMAC_SHA256
 
     def __init__(self, kid: str, secret: bytes):
@@ -236,9 +239,9 @@ def _now(now) -> int:
 class _Verifier(HTTPMessageVerifier):
     """Library verifier with our clock, skew and expiry policy."""
 
-    allow_label_only_selection = True
-
-    def __init__(self, *, now: int, clock_skew: int, max_age: int | None, require_expires: bool, **kwargs):
+    def __init__(
+        self, *, now: int, clock_skew: int, max_age: int | None, require_expires: bool, **kwargs
+    ):
         super().__init__(**kwargs)
         self._dci_now = now
         self._dci_skew = clock_skew
@@ -261,7 +264,10 @@ class _Verifier(HTTPMessageVerifier):
             raise SignatureNotYetValid("signature created in the future")
         if expires is not None and expires < self._dci_now - self._dci_skew:
             raise SignatureExpired("signature has expired")
-        if self._dci_max_age is not None and created + self._dci_max_age < self._dci_now - self._dci_skew:
+        if (
+            self._dci_max_age is not None
+            and created + self._dci_max_age < self._dci_now - self._dci_skew
+        ):
             raise SignatureExpired("signature is older than the allowed maximum age")
 
 
@@ -278,7 +284,9 @@ _DIGEST_CLASSES = {"sha-256": _Sha256ContentDigest, "sha-512": _Sha512ContentDig
 
 def _digest_class(algorithm: str):
     if algorithm not in _DIGEST_CLASSES:
-        raise ValueError(f"unsupported Content-Digest algorithm {algorithm!r}; use one of {DIGEST_ALGORITHMS}")
+        raise ValueError(
+            f"unsupported Content-Digest algorithm {algorithm!r}; use one of {DIGEST_ALGORITHMS}"
+        )
     return _DIGEST_CLASSES[algorithm]
 
 
@@ -337,9 +345,25 @@ def _component_identity(component: str):
     return component, frozenset()
 
 
-def _sign(message, body, key, *, key_id, covered_components, label, ttl, now, nonce, tag, include_alg, digest_algorithm):
+def _sign(
+    message,
+    body,
+    key,
+    *,
+    key_id,
+    covered_components,
+    label,
+    ttl,
+    now,
+    nonce,
+    tag,
+    include_alg,
+    digest_algorithm,
+):
     if not isinstance(key, SigningKey | HmacKey):
         raise TypeError("key must be a SigningKey or HmacKey")
+    if ttl is not None and ttl < 0:
+        raise ValueError("ttl must be positive (or None for no expires)")
     algorithm = _http_algorithm(key)
     signer = HTTPMessageSigner(signature_algorithm=_ALGORITHM_CLASSES[algorithm])
     signer.content_digest_class = _digest_class(digest_algorithm)
@@ -349,8 +373,8 @@ def _sign(message, body, key, *, key_id, covered_components, label, ttl, now, no
         prepared = signer.prepare(
             message,
             key_id=key_id or key.kid,
-            created=datetime.fromtimestamp(created, tz=UTC),
-            expires=datetime.fromtimestamp(created + ttl, tz=UTC) if ttl else None,
+            created=datetime.fromtimestamp(created, tz=timezone.utc),
+            expires=datetime.fromtimestamp(created + ttl, tz=timezone.utc) if ttl else None,
             nonce=nonce,
             label=label,
             tag=tag,
@@ -363,7 +387,10 @@ def _sign(message, body, key, *, key_id, covered_components, label, ttl, now, no
         signer.apply(message, prepared, key.sign(prepared.signature_base))
     except HTTPMessageSignaturesException as exc:
         raise ValueError(f"cannot sign the HTTP message: {exc}") from exc
-    added = {"Signature-Input": message.headers.get("Signature-Input"), "Signature": message.headers.get("Signature")}
+    added = {
+        "Signature-Input": message.headers.get("Signature-Input"),
+        "Signature": message.headers.get("Signature"),
+    }
     if not had_digest and "content-digest" in message.headers:
         added["Content-Digest"] = message.headers.get("Content-Digest")
     return added
@@ -447,7 +474,9 @@ def sign_response(
     being answered, needed only for components with the ``;req`` flag
     (e.g. ``'"@path";req'``) that bind the response to its request.
     """
-    message = _Response(status_code=int(status), headers=_Headers(headers), request=_request_view(request))
+    message = _Response(
+        status_code=int(status), headers=_Headers(headers), request=_request_view(request)
+    )
     return _sign(
         message,
         body,
@@ -464,15 +493,26 @@ def sign_response(
     )
 
 
-def _select_signature(headers: _Headers, label, tag):
-    """Return (label, covered items, params) of the signature to verify."""
-    raw_input = headers.get("Signature-Input")
-    if raw_input is None or headers.get("Signature") is None:
-        raise SignatureMissing("the message has no Signature-Input/Signature")
+def _parse_dictionary(value: str, name: str) -> dict:
     try:
-        inputs = http_sf.parse(raw_input.encode("latin-1"), tltype="dictionary")
+        return http_sf.parse(value.encode("latin-1"), tltype="dictionary")
     except (ValueError, TypeError, UnicodeError) as exc:
-        raise MalformedSignature("Signature-Input is not a valid Structured Field dictionary") from exc
+        raise MalformedSignature(f"{name} is not a valid Structured Field dictionary") from exc
+
+
+def _select_signature(headers: _Headers, label, tag):
+    """Return (label, covered items, params) of the signature to verify.
+
+    When the message carries several signatures, ``Signature-Input`` and
+    ``Signature`` are narrowed to the chosen one, so the library never has to
+    select by (unsigned) label; a signature that covers those two fields
+    cannot be narrowed and is refused.
+    """
+    raw_input = headers.get("Signature-Input")
+    raw_signature = headers.get("Signature")
+    if raw_input is None or raw_signature is None:
+        raise SignatureMissing("the message has no Signature-Input/Signature")
+    inputs = _parse_dictionary(raw_input, "Signature-Input")
     candidates = {
         name: member
         for name, member in inputs.items()
@@ -485,10 +525,30 @@ def _select_signature(headers: _Headers, label, tag):
     name, (items, params) = next(iter(candidates.items()))
     if not isinstance(items, list):
         raise MalformedSignature(f"Signature-Input member {name!r} must be an inner list")
+    if len(inputs) > 1:
+        if any(value in ("signature", "signature-input") for value, _params in items):
+            raise MalformedSignature("signatures covering other signatures are not supported")
+        signatures = _parse_dictionary(raw_signature, "Signature")
+        if name not in signatures:
+            raise MalformedSignature(f"no Signature member for label {name!r}")
+        headers["Signature-Input"] = http_sf.ser({name: inputs[name]})
+        headers["Signature"] = http_sf.ser({name: signatures[name]})
     return name, items, params
 
 
-def _verify(message, body, resolver, *, required_components, label, tag, now, clock_skew, max_age, require_expires):
+def _verify(
+    message,
+    body,
+    resolver,
+    *,
+    required_components,
+    label,
+    tag,
+    now,
+    clock_skew,
+    max_age,
+    require_expires,
+):
     name, items, params = _select_signature(message.headers, label, tag)
     key_id = params.get("keyid")
     if not isinstance(key_id, str) or not key_id:
@@ -506,6 +566,8 @@ def _verify(message, body, resolver, *, required_components, label, tag, now, cl
     key = resolver(key_id)
     if key is None:
         raise UnknownSigningKey("no key for this keyid")
+    if isinstance(key, SigningKey):
+        key = key.public_key
     try:
         algorithm = _http_algorithm(key)
     except TypeError as exc:
@@ -527,12 +589,7 @@ def _verify(message, body, resolver, *, required_components, label, tag, now, cl
     )
     try:
         results = verifier.verify(
-            message,
-            max_age=None,
-            expect_label=name,
-            expect_tag=params.get("tag"),
-            require_components=tuple(required_components),
-            body=body,
+            message, max_age=None, require_components=tuple(required_components), body=body
         )
     except SignatureError:
         raise
@@ -617,7 +674,9 @@ def verify_response(
 
     ``request`` is the ``(method, url, headers)`` we sent, for ``;req`` components.
     """
-    message = _Response(status_code=int(status), headers=_Headers(headers), request=_request_view(request))
+    message = _Response(
+        status_code=int(status), headers=_Headers(headers), request=_request_view(request)
+    )
     return _verify(
         message,
         body,
@@ -630,4 +689,3 @@ def verify_response(
         max_age=max_age,
         require_expires=require_expires,
     )
-

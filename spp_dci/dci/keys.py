@@ -1,4 +1,3 @@
-# Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 """Signing keys for DCI: generation, at-rest encryption, JWK/JWKS and PEM I/O.
 
 Primitives come from ``cryptography``; JWK encoding and RFC 7638 thumbprints
@@ -112,7 +111,9 @@ def _secret_bytes(secret) -> bytes:
     if not isinstance(secret, bytes | bytearray):
         raise KeyMaterialError("the at-rest secret must be str or bytes")
     if len(secret) < MIN_SECRET_BYTES:
-        raise KeyMaterialError(f"the at-rest secret must be at least {MIN_SECRET_BYTES} bytes of high-entropy data")
+        raise KeyMaterialError(
+            f"the at-rest secret must be at least {MIN_SECRET_BYTES} bytes of high-entropy data"
+        )
     return bytes(secret)
 
 
@@ -125,7 +126,9 @@ def _check_key_matches(algorithm: str, key) -> None:
     if not isinstance(key, rsa.RSAPrivateKey | rsa.RSAPublicKey):
         raise KeyMaterialError(f"algorithm {algorithm} needs an RSA key")
     if key.key_size < MIN_RSA_KEY_SIZE:
-        raise KeyMaterialError(f"RSA keys must have at least {MIN_RSA_KEY_SIZE} bits, got {key.key_size}")
+        raise KeyMaterialError(
+            f"RSA keys must have at least {MIN_RSA_KEY_SIZE} bits, got {key.key_size}"
+        )
 
 
 def _default_algorithm(key, algorithm):
@@ -145,7 +148,7 @@ def _thumbprint(public_key) -> str:
 class PublicKey:
     """A verification key: key id, DCI algorithm and a ``cryptography`` public key."""
 
-    __slots__ = ("kid", "algorithm", "key")
+    __slots__ = ("algorithm", "key", "kid")
 
     def __init__(self, kid: str, algorithm: str, key):
         algorithm = normalize_algorithm(algorithm)
@@ -164,13 +167,17 @@ class PublicKey:
     def __eq__(self, other):
         if not isinstance(other, PublicKey):
             return NotImplemented
-        return (self.kid, self.algorithm, self.to_pem()) == (other.kid, other.algorithm, other.to_pem())
+        return (self.kid, self.algorithm, self.to_pem()) == (
+            other.kid,
+            other.algorithm,
+            other.to_pem(),
+        )
 
     def __hash__(self):
         return hash((self.kid, self.algorithm, hashlib.sha256(self.to_pem()).digest()))
 
     def verify(self, signature: bytes, data: bytes) -> bool:
-        """Return True when ``signature`` is valid for ``data``; never raises for a bad signature."""
+        """True when ``signature`` is valid for ``data``; a bad signature never raises."""
         try:
             if self.algorithm == ED25519:
                 self.key.verify(signature, data)
@@ -187,14 +194,16 @@ class PublicKey:
         return _thumbprint(self.key)
 
     def to_jwk(self) -> dict:
-        """Public JWK: ``kty``, ``crv``/``x`` or ``n``/``e``, plus ``kid``, ``alg``, ``use: "sig"``."""
+        """Public JWK: ``kty``, ``crv``/``x`` or ``n``/``e``, ``kid``, ``alg``, ``use: "sig"``."""
         data = jwk.JWK.from_pyca(self.key).export_public(as_dict=True)
         data.update(kid=self.kid, alg=JWS_ALGORITHMS[self.algorithm], use="sig")
         return data
 
     def to_pem(self) -> bytes:
         """SubjectPublicKeyInfo PEM."""
-        return self.key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return self.key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     @classmethod
     def from_jwk(cls, data: dict, *, algorithm: str | None = None) -> "PublicKey":
@@ -230,7 +239,10 @@ class PublicKey:
 
     @classmethod
     def from_pem(cls, pem, *, algorithm: str | None = None, kid: str | None = None) -> "PublicKey":
-        """Load a PEM public key (SPKI or PKCS#1 ``RSA PUBLIC KEY``); kid defaults to the thumbprint."""
+        """Load a PEM public key (SPKI or PKCS#1 ``RSA PUBLIC KEY``).
+
+        ``kid`` defaults to the RFC 7638 thumbprint.
+        """
         if isinstance(pem, str):
             pem = pem.encode("ascii")
         try:
@@ -249,7 +261,7 @@ class SigningKey:
     :meth:`to_encrypted_pem`.
     """
 
-    __slots__ = ("kid", "algorithm", "_private_key")
+    __slots__ = ("_private_key", "algorithm", "kid")
 
     def __init__(self, kid: str, algorithm: str, private_key):
         algorithm = normalize_algorithm(algorithm)
@@ -273,7 +285,11 @@ class SigningKey:
 
     @classmethod
     def generate(
-        cls, algorithm: str = ED25519, *, kid: str | None = None, rsa_key_size: int = DEFAULT_RSA_KEY_SIZE
+        cls,
+        algorithm: str = ED25519,
+        *,
+        kid: str | None = None,
+        rsa_key_size: int = DEFAULT_RSA_KEY_SIZE,
     ) -> "SigningKey":
         """Create a new key; ``kid`` defaults to the RFC 7638 thumbprint of its public key."""
         algorithm = normalize_algorithm(algorithm)
@@ -286,12 +302,16 @@ class SigningKey:
         return cls(kid or _thumbprint(private_key.public_key()), algorithm, private_key)
 
     @classmethod
-    def from_private_key(cls, private_key, *, algorithm: str | None = None, kid: str | None = None) -> "SigningKey":
+    def from_private_key(
+        cls, private_key, *, algorithm: str | None = None, kid: str | None = None
+    ) -> "SigningKey":
         """Wrap an existing ``cryptography`` private key object."""
         if not isinstance(private_key, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
             raise KeyMaterialError("unsupported private key type")
         return cls(
-            kid or _thumbprint(private_key.public_key()), _default_algorithm(private_key, algorithm), private_key
+            kid or _thumbprint(private_key.public_key()),
+            _default_algorithm(private_key, algorithm),
+            private_key,
         )
 
     @property
@@ -330,9 +350,13 @@ class SigningKey:
             private_key = serialization.load_pem_private_key(pem, password=password)
         except TypeError as exc:
             # cryptography raises TypeError when the PEM is not encrypted.
-            raise KeyMaterialError("the private key PEM is not encrypted; refusing to load it") from exc
+            raise KeyMaterialError(
+                "the private key PEM is not encrypted; refusing to load it"
+            ) from exc
         except ValueError as exc:
-            raise KeyDecryptionError("cannot decrypt the private key: wrong secret or damaged PEM") from exc
+            raise KeyDecryptionError(
+                "cannot decrypt the private key: wrong secret or damaged PEM"
+            ) from exc
         return cls.from_private_key(private_key, algorithm=algorithm, kid=kid)
 
 

@@ -1,4 +1,3 @@
-# Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 """The DCI message (body) signature: one signer and one verifier.
 
 A DCI envelope is ``{"signature": <str>, "header": {...}, "message": {...}}``.
@@ -99,35 +98,51 @@ class SignatureError(Exception):
 
 
 class SignatureMissing(SignatureError):
+    """No signature (envelope member or HTTP headers) where one is required."""
+
     code = ERR_SIGNATURE_MISSING
     reason = "missing"
 
 
 class MalformedSignature(SignatureError):
+    """The signature string cannot be parsed or breaks a format rule."""
+
     reason = "malformed"
 
 
 class UnknownSigningKey(SignatureError):
+    """No public key is registered for the sender and key id in ``kidId``."""
+
     reason = "unknown_key"
 
 
 class BadSignature(SignatureError):
+    """The signature does not verify over the received header and message."""
+
     reason = "bad_signature"
 
 
 class SignatureExpired(SignatureError):
+    """``expires`` (plus the clock-skew allowance) is in the past."""
+
     reason = "expired"
 
 
 class SignatureNotYetValid(SignatureError):
+    """``created`` is further in the future than the clock-skew allowance."""
+
     reason = "not_yet_valid"
 
 
 class AlgorithmMismatch(SignatureError):
+    """Unsupported algorithm, or the algorithms named or registered disagree."""
+
     reason = "algorithm_mismatch"
 
 
 class SenderMismatch(SignatureError):
+    """The signer in ``kidId`` is not the sender named by the header."""
+
     code = ERR_SENDER_ID_INVALID
     reason = "sender_mismatch"
 
@@ -390,7 +405,11 @@ def verify_signature(
     """
     params = parse_signature(signature)
     # The spec's security-scheme example has no namespace at all; only a present one is checked.
-    if params.namespace is not None and accepted_namespaces is not None and params.namespace not in accepted_namespaces:
+    if (
+        params.namespace is not None
+        and accepted_namespaces is not None
+        and params.namespace not in accepted_namespaces
+    ):
         raise MalformedSignature(f"unexpected signature namespace {params.namespace!r}")
     if expected_sender_id is not None and params.sender_id != expected_sender_id:
         raise SenderMismatch("the signer in kidId is not the header's sender_id")
@@ -412,7 +431,9 @@ def verify_signature(
     try:
         digest = body_digest(header, message)
     except CanonicalizationError as exc:
-        raise BadSignature("the message cannot be canonicalised (RFC 8785), so no signature can match") from exc
+        raise BadSignature(
+            "the message cannot be canonicalised (RFC 8785), so no signature can match"
+        ) from exc
     data = signing_string(params.created, params.expires, digest, params.headers)
     if not public_key.verify(params.signature, data):
         raise BadSignature("signature does not verify")

@@ -5,3 +5,5 @@ from . import test_http_signature
 from . import test_jwks
 from . import test_keys
 from . import test_signature
+from . import test_schemas
+from . import test_spec_samples

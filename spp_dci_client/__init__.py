@@ -1,0 +1,1 @@
+from . import client, models, receiver_log

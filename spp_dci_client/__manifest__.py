@@ -1,12 +1,24 @@
 {
     "name": "DCI Client",
-    "summary": "Query external DCI registries: data sources, auth, sync/async search, callback receivers, exchange log.",
+    "summary": "Query external DCI registries: data sources, auth, sync/async search, "
+    "callback receivers, exchange log.",
     "version": "19.0.0.1.0",
     "category": "OpenSPP/DCI",
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",
     "license": "LGPL-3",
-    "depends": ["spp_dci_server"],
-    "data": [],
+    "depends": ["spp_dci", "spp_dci_server", "queue_job"],
+    "external_dependencies": {
+        "python": ["httpx", "pydantic", "cryptography", "jwcrypto", "rfc8785", "starlette"],
+    },
+    "data": [
+        "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
+        "views/spp_dci_data_source_views.xml",
+        "views/spp_dci_client_transaction_views.xml",
+        "views/spp_dci_client_subscription_views.xml",
+        "views/spp_dci_client_exchange_log_views.xml",
+        "views/menus.xml",
+    ],
     "installable": True,
 }

@@ -1,0 +1,171 @@
+# Part of OpenSPP. See LICENSE file for full copyright and licensing details.
+from odoo import api, fields, models
+from odoo.addons.spp_dci.dci.codes import Action, RequestStatus
+
+from ..client.service import records_of
+
+#: The callback action that answers each request action.
+CALLBACK_OF = {
+    Action.SEARCH.value: Action.ON_SEARCH.value,
+    Action.SUBSCRIBE.value: Action.ON_SUBSCRIBE.value,
+    Action.UNSUBSCRIBE.value: Action.ON_UNSUBSCRIBE.value,
+    Action.TXN_STATUS.value: Action.TXN_ON_STATUS.value,
+}
+OPEN_STATES = ("pending", "partial")
+
+
+class SppDciClientTransaction(models.Model):
+    """An asynchronous request we sent, waiting for (or answered by) its callback.
+
+    Created in its own committed transaction before the request leaves (see
+    ``spp.dci.data.source._dci_send_async``), matched by the receiver on
+    ``transaction_id`` + ``correlation_id``, expired by a cron after its deadline.
+    """
+
+    _name = "spp.dci.client.transaction"
+    _description = "DCI Client Pending Transaction"
+    _order = "sent_at desc, id desc"
+    _rec_name = "transaction_id"
+
+    data_source_id = fields.Many2one(
+        "spp.dci.data.source", required=True, ondelete="cascade", index=True
+    )
+    registry_type = fields.Selection(related="data_source_id.registry_type")
+    action = fields.Selection(
+        [
+            (Action.SEARCH.value, "Search"),
+            (Action.SUBSCRIBE.value, "Subscribe"),
+            (Action.UNSUBSCRIBE.value, "Unsubscribe"),
+            (Action.TXN_STATUS.value, "Transaction status"),
+        ],
+        required=True,
+    )
+    description = fields.Char()
+    transaction_id = fields.Char(required=True, index=True, readonly=True)
+    correlation_id = fields.Char(
+        index=True, readonly=True, help="Set by the registry's ACK (or first callback)."
+    )
+    ack_status = fields.Selection([("ACK", "ACK"), ("NACK", "NACK"), ("ERR", "ERR")], readonly=True)
+    reference_ids = fields.Json(readonly=True)
+    state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("partial", "Partially answered"),
+            ("done", "Done"),
+            ("rejected", "Rejected"),
+            ("error", "Error"),
+            ("expired", "Expired"),
+            ("cancelled", "Cancelled"),
+        ],
+        required=True,
+        default="pending",
+        index=True,
+    )
+    status_reason = fields.Text(readonly=True)
+    user_id = fields.Many2one("res.users", string="Requested By", readonly=True)
+    sent_at = fields.Datetime(readonly=True)
+    deadline = fields.Datetime(readonly=True, index=True)
+    received_at = fields.Datetime(string="Last Callback At", readonly=True)
+    completed_at = fields.Datetime(readonly=True)
+    callback_count = fields.Integer(readonly=True)
+    record_count = fields.Integer(readonly=True, help="Records received in callbacks so far.")
+    total_count = fields.Integer(
+        readonly=True, help="header.total_count announced by the registry."
+    )
+
+    _transaction_id_unique = models.Constraint(
+        "UNIQUE(transaction_id)", "Transaction ids are unique."
+    )
+
+    def _dci_register_callback(self, action, envelope):
+        """Update the transaction from an accepted callback (its receiver checked everything)."""
+        self.ensure_one()
+        header = envelope.header
+        message = envelope.message
+        vals = {
+            "received_at": fields.Datetime.now(),
+            "callback_count": self.callback_count + 1,
+        }
+        if not self.correlation_id and getattr(message, "correlation_id", None):
+            vals["correlation_id"] = message.correlation_id
+        complete = True
+        rejected = getattr(header, "status", None) == RequestStatus.RJCT
+        if action == Action.ON_SEARCH.value and message is not None:
+            vals["record_count"] = self.record_count + sum(
+                len(records_of(i)) for i in message.search_response
+            )
+            if header.total_count is not None:
+                vals["total_count"] = header.total_count
+                if (
+                    header.completed_count is not None
+                    and header.completed_count < header.total_count
+                ):
+                    complete = False
+            if message.search_response and all(
+                i.status == RequestStatus.RJCT for i in message.search_response
+            ):
+                rejected = True
+        elif action == Action.ON_SUBSCRIBE.value and message is not None:
+            self.env["spp.dci.client.subscription"]._dci_from_on_subscribe(self, message)
+        elif action == Action.ON_UNSUBSCRIBE.value and message is not None:
+            self.env["spp.dci.client.subscription"]._dci_from_on_unsubscribe(self, message)
+            rejected = rejected or message.status == RequestStatus.RJCT
+        if rejected:
+            reason = getattr(header, "status_reason_code", None)
+            vals.update(
+                state="rejected",
+                status_reason=reason.value if reason else "rjct",
+                completed_at=vals["received_at"],
+            )
+        elif complete:
+            vals.update(state="done", completed_at=vals["received_at"])
+        else:
+            vals["state"] = "partial"
+        self.write(vals)
+
+    @api.model
+    def _cron_expire(self):
+        """Pending transactions past their deadline expire (no callback will be accepted)."""
+        self.search([("state", "in", OPEN_STATES), ("deadline", "<", fields.Datetime.now())]).write(
+            {
+                "state": "expired",
+                "status_reason": "No callback before the deadline.",
+                "completed_at": fields.Datetime.now(),
+            }
+        )
+
+    def action_cancel(self):
+        self.filtered(lambda t: t.state in OPEN_STATES).write(
+            {"state": "cancelled", "completed_at": fields.Datetime.now()}
+        )
+        return True
+
+    def action_check_status(self):
+        """Ask the registry (``/registry/sync/txn/status``) about this transaction."""
+        self.ensure_one()
+        txn_type = {"subscribe": "subscribe", "unsubscribe": "unsubscribe"}.get(
+            self.action, "search"
+        )
+        result = self.data_source_id._dci_sync_txn_status(self.transaction_id, txn_type=txn_type)
+        status = result.message.txnstatus_response.txn_status
+        items = (
+            getattr(status, "search_response", None)
+            or getattr(status, "subscribe_response", None)
+            or []
+        )
+        states = (
+            ", ".join(sorted({item.status.value for item in items}))
+            or getattr(status, "status", "")
+            or "-"
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Status at the registry"),
+                "message": self.env._(
+                    "Transaction %(txn)s: %(states)s", txn=self.transaction_id, states=states
+                ),
+                "type": "info",
+            },
+        }

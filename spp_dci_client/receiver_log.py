@@ -1,0 +1,106 @@
+# Part of OpenSPP. See LICENSE file for full copyright and licensing details.
+"""Log every callback our receivers answer, including those refused by the DCI app.
+
+The DCI app (spp_dci_server) refuses some callbacks before the client's hook
+runs: no or a bad bearer token, an unknown sender, a signature that does not
+verify with the sender's keys, a stale ``message_ts``. This ASGI middleware
+wraps the receiver paths of every DCI endpoint and writes an exchange log
+entry for every answer, with its final HTTP status and the refusal
+code read from the answer (or the hook's own reason). Entries are deferred to the end of the Odoo
+request (see ``models/ir_http.py``).
+"""
+
+import contextvars
+import json
+import logging
+import time
+
+from odoo.addons.fastapi.context import odoo_env_ctx
+
+_logger = logging.getLogger(__name__)
+
+#: What the client's hook decided about the callback being received (a dict
+#: shared with the hook: ``source_id``, ``refusal``); empty if it did not run.
+RECEIVER_STATE = contextvars.ContextVar("spp_dci_client_receiver_state", default=None)
+
+#: Receiver path -> the callback action it receives.
+RECEIVER_PATHS = {
+    "/registry/on-search": "on-search",
+    "/registry/on-subscribe": "on-subscribe",
+    "/registry/on-unsubscribe": "on-unsubscribe",
+    "/registry/txn/on-status": "txn-on-status",
+    "/registry/notify": "notify",
+}
+
+
+def _json(raw):
+    try:
+        return json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+class ReceiverLogMiddleware:
+    def __init__(self, app, root_path):
+        self.app = app
+        self.root_path = root_path
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        root = scope.get("root_path") or self.root_path
+        relative = path[len(root) :] if root and path.startswith(root) else path
+        action = RECEIVER_PATHS.get(relative)
+        if action is None or scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        received, answered = [], []
+        status = None
+
+        async def tracking_receive():
+            message = await receive()
+            if message["type"] == "http.request":
+                received.append(message.get("body", b""))
+            return message
+
+        async def tracking_send(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                answered.append(message.get("body", b""))
+            await send(message)
+
+        state = {}
+        token = RECEIVER_STATE.set(state)
+        start = time.monotonic()
+        try:
+            await self.app(scope, tracking_receive, tracking_send)
+        finally:
+            RECEIVER_STATE.reset(token)
+            self._log(
+                action,
+                root + relative,
+                b"".join(received),
+                status,
+                b"".join(answered),
+                start,
+                state,
+            )
+
+    @staticmethod
+    def _log(action, url, request_body, status, response_body, start, state):
+        env = odoo_env_ctx.get(None)
+        if env is None:
+            return
+        try:
+            env["spp.dci.client.receiver"]._dci_log_answer(
+                action,
+                _json(request_body),
+                url=url,
+                status=status,
+                answer=_json(response_body),
+                start=start,
+                hook=state,
+            )
+        except Exception:
+            _logger.exception("DCI client: could not log a %s callback", action)

@@ -1,0 +1,78 @@
+# Part of OpenSPP. See LICENSE file for full copyright and licensing details.
+import contextlib
+
+from odoo.tests import HttpCase
+
+from .registry_stub import StubRegistry
+
+CLIENT_ID = "openspp-test-client"
+CLIENT_SECRET = "s3cret-client-secret-value"
+
+
+class StubRegistryMixin:
+    """Start an independent DCI registry (``registry_stub``) per test and a data source for it."""
+
+    stub_options = {}
+
+    def start_stub(self, **options):
+        signer = self.env["spp.dci.signing.key"]._dci_signer()
+        stub = StubRegistry(
+            client_keys={signer.kid: signer.public_key.key}, **{**self.stub_options, **options}
+        )
+        stub.start()
+        self.addCleanup(stub.stop)
+        return stub
+
+    def make_source(self, stub, **vals):
+        stub.auth = stub.auth or ("oauth2", CLIENT_ID, CLIENT_SECRET)
+        values = {
+            "name": "Stub registry",
+            "registry_type": "social",
+            "base_url": stub.url,
+            "registry_sender_id": stub.sender_id,
+            "jwks_url": stub.jwks_url,
+            "auth_type": "oauth2",
+            "oauth2_client_id": CLIENT_ID,
+            "oauth2_client_secret": CLIENT_SECRET,
+            "timeout": 5,
+            "retries": 0,
+            "retry_backoff": 0.05,
+            "page_size": 3,
+        }
+        values.update(vals)
+        return self.env["spp.dci.data.source"].create(values)
+
+    def logs(self, **domain):
+        return self.env["spp.dci.client.exchange.log"].search(
+            [(key, "=", value) for key, value in domain.items()], order="id"
+        )
+
+    def assertStubSawValidRequests(self, stub):
+        """Every request we sent matched the spec and carried a signature the stub verified."""
+        self.assertFalse(
+            stub.spec_errors, f"requests not valid per the DCI spec: {stub.spec_errors}"
+        )
+        self.assertFalse(
+            stub.signature_errors, f"stub could not verify our signature: {stub.signature_errors}"
+        )
+        self.assertFalse(
+            stub.reply_errors, f"the stub itself answered off-spec: {stub.reply_errors}"
+        )
+
+
+class DCIClientHttpCase(StubRegistryMixin, HttpCase):
+    """HttpCase with the stub registry; ``odoo_requests()`` lets it call our receivers."""
+
+    def setUp(self):
+        super().setUp()
+        self.stub = self.start_stub()
+        self.source = self.make_source(self.stub)
+        self.env["ir.config_parameter"].sudo().set_param("spp_dci_client.callback_base_url", False)
+
+    @contextlib.contextmanager
+    def odoo_requests(self):
+        """Let requests that do not come from ``url_open`` (the stub's callbacks) into Odoo."""
+        self.env.flush_all()
+        with self.allow_requests(all_requests=True):
+            yield
+        self.env.invalidate_all()

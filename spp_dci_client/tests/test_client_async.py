@@ -1,0 +1,375 @@
+# Part of OpenSPP. See LICENSE file for full copyright and licensing details.
+"""Async search, subscriptions and our receivers, over real HTTP both ways.
+
+The independent registry (``registry_stub``) answers our requests with an ACK,
+then - when the test says so - POSTs its signed callback to the ``sender_uri``
+we gave it: a DCI endpoint of this Odoo (spp_dci_server's app), where it first
+obtains a token from our ``/oauth2/client/token`` like any DCI caller.
+"""
+
+import uuid
+from datetime import timedelta
+from unittest.mock import patch
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from odoo import fields
+from odoo.addons.spp_dci.dci import spec
+from odoo.addons.spp_dci_client.models.spp_dci_data_source import DCIClientUserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import DCIClientHttpCase
+
+ROOT = "/dci/test-client"
+CALLBACK_SECRET = "callback-secret-0123456789abcdefghij"
+CALLBACK_SCOPES = "registry.on-search registry.on-subscribe registry.notify registry.on-status"
+RECEIVER_LOGGER = "odoo.addons.spp_dci_client.models.spp_dci_client_receiver"
+QUERY = ("idtype-value", {"type": "UIN", "value": "UIN-0004"})
+
+
+class DCIClientAsyncCase(DCIClientHttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.endpoint = cls.env["fastapi.endpoint"].create(
+            {
+                "name": "DCI client callbacks (test)",
+                "app": "dci",
+                "root_path": ROOT,
+                "dci_registry_type": "social",
+                "user_id": cls.env.ref("spp_dci_server.user_dci_server").id,
+                "save_http_session": False,
+            }
+        )
+        cls.endpoint._handle_registry_sync()
+
+    def setUp(self):
+        super().setUp()
+        self.source.callback_base_url = self.base_url() + ROOT
+        # the registry calls us back as a DCI caller of our server: token + signature
+        self.sender = self.env["spp.dci.sender"].create(
+            {
+                "name": "Stub registry (callbacks)",
+                "client_id": self.stub.sender_id,
+                "scopes": CALLBACK_SCOPES,
+                "allowed_registry_types": "social",
+                "jwks_url": self.stub.jwks_url,
+                "jwks_allow_http": True,
+                "rate_limit": 0,
+            }
+        )
+        self.sender._dci_set_secret(CALLBACK_SECRET)
+        token_url = self.base_url() + ROOT + "/oauth2/client/token"
+        self.stub.callback_auth = (token_url, self.stub.sender_id, CALLBACK_SECRET)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def deliver(self, **overrides):
+        with self.odoo_requests(), mute_logger(RECEIVER_LOGGER):
+            return self.stub.deliver(**overrides)
+
+    def notify(self, records, **kwargs):
+        with self.odoo_requests(), mute_logger(RECEIVER_LOGGER):
+            return self.stub.notify(self.base_url() + ROOT + "/registry/notify", records, **kwargs)
+
+    def transaction(self, sent):
+        return self.env["spp.dci.client.transaction"].browse(sent["id"])
+
+    def run_jobs(self):
+        """Run the queued DCI jobs through /queue_job/runjob, as the job runner does."""
+        self.env.flush_all()
+        jobs = self.env["queue.job"].search(
+            [("state", "=", "pending"), ("model_name", "like", "spp.dci.%")]
+        )
+        for job in jobs:
+            self.env.cr.execute(
+                "UPDATE queue_job SET state = 'enqueued', "
+                "date_enqueued = now() AT TIME ZONE 'utc' WHERE uuid = %s",
+                (job.uuid,),
+            )
+            response = self.url_open(
+                f"/queue_job/runjob?db={self.env.cr.dbname}&job_uuid={job.uuid}", timeout=60
+            )
+            self.assertEqual(response.status_code, 200, response.text)
+        self.env.invalidate_all()
+        return jobs
+
+    def handled_records(self):
+        """Run the jobs, recording what reaches the extension point ``_dci_handle_records``."""
+        source_class = type(self.env["spp.dci.data.source"])
+        original = source_class._dci_handle_records
+        calls = []
+
+        def spy(source, records, **kwargs):
+            calls.append({"source": source.id, "records": records, **kwargs})
+            return original(source, records, **kwargs)
+
+        with patch.object(source_class, "_dci_handle_records", spy):
+            jobs = self.run_jobs()
+        return jobs, calls
+
+    def assertAck(self, response, action_path="/registry/on-search"):
+        self.assertEqual(response.status_code, 200, response.text)
+        body = response.json()
+        spec.validate_response("social", action_path, body, status=200)
+        self.assertEqual(body["message"]["ack_status"], "ACK")
+        return body
+
+    def assertRefused(self, response, status, code, sent=None):
+        self.assertEqual(response.status_code, status, response.text)
+        body = response.json()
+        spec.validate_response("social", "/registry/on-search", body, status=status)
+        found = body["errors"][0]["code"] if "errors" in body else body["message"]["error"]["code"]
+        self.assertEqual(found, code, body)
+        # the refusal is in the exchange log...
+        entry = self.logs(direction="incoming")[-1]
+        self.assertEqual((entry.status, entry.http_status), ("refused", status))
+        self.assertIn(code, entry.error)
+        # ...and nothing else was written: no inbox message, no job, the transaction still waits
+        self.assertTrue(entry.message_id)
+        self.assertFalse(self.env["spp.dci.inbox"].search([("message_id", "=", entry.message_id)]))
+        self.assertFalse(
+            self.env["queue.job"].search(
+                [("state", "=", "pending"), ("model_name", "=", "spp.dci.inbox")]
+            )
+        )
+        if sent:
+            self.assertEqual(self.transaction(sent).state, "pending")
+            self.assertEqual(self.transaction(sent).callback_count, 0)
+        return entry
+
+
+@tagged("post_install", "-at_install")
+class TestAsyncSearch(DCIClientAsyncCase):
+    def test_async_search_round_trip(self):
+        sent = self.source._dci_search_async(*QUERY)
+        txn = self.transaction(sent)
+        self.assertEqual((txn.state, txn.action, txn.ack_status), ("pending", "search", "ACK"))
+        self.assertEqual(txn.transaction_id, sent["transaction_id"])
+        self.assertEqual(txn.correlation_id, self.stub.pending[0]["correlation_id"])
+        request = self.stub.pending[0]["request"]
+        self.assertEqual(
+            request["header"]["sender_uri"], self.base_url() + ROOT + "/registry/on-search"
+        )
+        self.assertStubSawValidRequests(self.stub)
+
+        response = self.deliver()
+        self.assertAck(response)
+        self.assertEqual(response.json()["message"]["correlation_id"], txn.correlation_id)
+        self.assertEqual((txn.state, txn.callback_count, txn.record_count), ("done", 1, 1))
+        inbox = self.env["spp.dci.inbox"].search([("dci_client_transaction_id", "=", txn.id)])
+        self.assertEqual(inbox.dci_data_source_id, self.source)
+        entry = self.logs(direction="incoming")[-1]
+        self.assertEqual((entry.action, entry.status, entry.http_status), ("on-search", "ok", 200))
+        self.assertEqual(
+            (entry.transaction_id, entry.correlation_id), (txn.transaction_id, txn.correlation_id)
+        )
+        self.assertEqual(entry.data_source_id, self.source)
+
+        jobs, calls = self.handled_records()
+        self.assertEqual(jobs.mapped("state"), ["done"])
+        self.assertEqual(len(calls), 1)
+        self.assertEqual(calls[0]["source"], self.source.id)
+        self.assertEqual(calls[0]["action"], "on-search")
+        self.assertEqual(calls[0]["transaction"], txn)
+        self.assertEqual(calls[0]["records"][0]["identifier"][0]["identifier_value"], "UIN-0004")
+        self.assertEqual(calls[0]["data"]["reg_record_type"], "Person")
+        self.assertEqual(inbox.state, "processed")
+
+    def test_error_ack(self):
+        self.stub.mode = "err_ack"
+        with self.assertRaisesRegex(
+            DCIClientUserError, "refused the request: err.request.bad"
+        ) as caught:
+            self.source._dci_search_async(*QUERY)
+        self.assertEqual(caught.exception.kind, "rejected")
+        txn = self.env["spp.dci.client.transaction"].search(
+            [("data_source_id", "=", self.source.id)]
+        )
+        self.assertEqual(txn.state, "rejected")
+
+    def test_forged_callback(self):
+        sent = self.source._dci_search_async(*QUERY)
+        self.assertRefused(self.deliver(mode="forged"), 401, "err.signature.invalid", sent)
+
+    def test_expired_callback(self):
+        sent = self.source._dci_search_async(*QUERY)
+        self.assertRefused(self.deliver(mode="expired"), 401, "err.signature.invalid", sent)
+
+    def test_callback_checked_with_the_data_source_keys(self):
+        # the DCI app accepts the signature (the sender record trusts the JWKS), but
+        # the data source pins another key: the client's own check refuses it
+        other = ed25519.Ed25519PrivateKey.generate().public_key()
+        pem = other.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self.source.write(
+            {
+                "jwks_url": False,
+                "public_key_ids": [(0, 0, {"kid": self.stub.kid, "key_data": pem.decode()})],
+            }
+        )
+        sent = self.source._dci_search_async(*QUERY)  # an ACK carries no signature to check
+        entry = self.assertRefused(self.deliver(), 401, "err.signature.invalid", sent)
+        self.assertIn("does not match its content", entry.error)
+
+    def test_callback_nobody_asked_for(self):
+        sent = self.source._dci_search_async(*QUERY)
+        entry = self.assertRefused(
+            self.deliver(transaction_id=str(uuid.uuid4())), 404, "err.request.not_found", sent
+        )
+        self.assertIn("no request of ours has this transaction_id", entry.error)
+
+    def test_callback_with_another_correlation_id(self):
+        sent = self.source._dci_search_async(*QUERY)
+        self.assertRefused(
+            self.deliver(correlation_id=str(uuid.uuid4())), 404, "err.request.not_found", sent
+        )
+
+    def test_callback_from_a_registry_that_is_no_data_source(self):
+        sent = self.source._dci_search_async(*QUERY)
+        self.source.active = False
+        entry = self.assertRefused(self.deliver(), 400, "err.sender_id.invalid")
+        self.assertIn("not a registry this system queries", entry.error)
+        self.assertEqual(self.transaction(sent).state, "pending")
+
+    def test_callback_without_token(self):
+        sent = self.source._dci_search_async(*QUERY)
+        sender_uri, envelope = self.stub.callback_for(self.stub.pending[0])
+        with self.odoo_requests(), mute_logger(RECEIVER_LOGGER):
+            response = self.stub.post(sender_uri, envelope, token=False)
+        self.assertRefused(response, 401, "err.request.unauthorized", sent)
+
+    def test_second_callback_for_a_done_transaction(self):
+        self.source._dci_search_async(*QUERY)
+        pending = self.stub.pending[0]
+        self.assertAck(self.deliver())
+        self.stub.pending.append(pending)
+        response = self.deliver()
+        self.assertEqual(response.status_code, 404, response.text)
+        self.assertIn("our transaction is done", self.logs(direction="incoming")[-1].error)
+
+    def test_expired_transaction(self):
+        sent = self.source._dci_search_async(*QUERY)
+        self.env["spp.dci.client.transaction"].browse(sent["id"]).write(
+            {"deadline": fields.Datetime.now() - timedelta(minutes=1)}
+        )
+        self.env["spp.dci.client.transaction"]._cron_expire()
+        self.assertEqual(self.transaction(sent).state, "expired")
+        response = self.deliver()
+        self.assertEqual(response.status_code, 404, response.text)
+
+    def test_callback_url_from_the_dci_endpoint_of_the_registry_type(self):
+        self.source.write({"callback_base_url": False, "registry_type": "fr"})
+        with self.assertRaisesRegex(
+            DCIClientUserError, "No DCI endpoint receives callbacks for registry type 'fr'"
+        ):
+            self.source._dci_search_async(*QUERY)
+        self.assertFalse(self.stub.requests, "nothing is sent without a callback URL")
+        self.env["fastapi.endpoint"].create(
+            {
+                "name": "DCI farmer registry (test)",
+                "app": "dci",
+                "root_path": "/dci/test-fr",
+                "dci_registry_type": "fr",
+                "user_id": self.env.ref("spp_dci_server.user_dci_server").id,
+            }
+        )
+        web = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        self.assertEqual(
+            self.source._dci_callback_url("search"), web + "/dci/test-fr/registry/on-search"
+        )
+        self.assertEqual(
+            self.source._dci_callback_url("subscribe"), web + "/dci/test-fr/registry/on-subscribe"
+        )
+
+    def test_async_transaction_status(self):
+        searched = self.source._dci_search_async(*QUERY)
+        self.stub.pending.clear()  # the search's own callback never comes
+        sent = self.source._dci_txn_status(searched["transaction_id"])
+        request = self.stub.pending[0]["request"]
+        self.assertEqual(
+            request["header"]["sender_uri"], self.base_url() + ROOT + "/registry/txn/on-status"
+        )
+        self.assertEqual(
+            request["message"]["txnstatus_request"]["attribute_value"], searched["transaction_id"]
+        )
+        self.assertAck(self.deliver(), "/registry/txn/on-status")
+        self.assertEqual(self.transaction(sent).state, "done")
+        _jobs, calls = self.handled_records()
+        self.assertEqual(len(calls), 1)
+        self.assertEqual(calls[0]["action"], "txn-on-status")
+        self.assertEqual(calls[0]["records"], [self.stub.records[0]])
+        self.assertEqual(calls[0]["transaction"], self.transaction(sent))
+        self.assertStubSawValidRequests(self.stub)
+
+    def test_sync_transaction_status(self):
+        sent = self.source._dci_search_async(*QUERY)
+        txn = self.transaction(sent)
+        action = txn.action_check_status()
+        self.assertIn("succ", action["params"]["message"])
+        path, request = self.stub.requests[-1]
+        self.assertEqual(path, "/registry/sync/txn/status")
+        self.assertEqual(
+            request["message"]["txnstatus_request"]["attribute_value"], txn.transaction_id
+        )
+        self.assertStubSawValidRequests(self.stub)
+
+
+@tagged("post_install", "-at_install")
+class TestSubscriptions(DCIClientAsyncCase):
+    def subscribe(self):
+        sent = self.source._dci_subscribe(
+            "REGISTER", "idtype-value", {"type": "UIN", "value": "UIN-0001"}, "Person"
+        )
+        self.assertEqual(
+            self.stub.pending[0]["request"]["header"]["sender_uri"],
+            self.base_url() + ROOT + "/registry/on-subscribe",
+        )
+        self.assertAck(self.deliver(), "/registry/on-subscribe")
+        return sent
+
+    def test_subscribe_notify_unsubscribe(self):
+        sent = self.subscribe()
+        self.assertEqual(self.transaction(sent).state, "done")
+        subscription = self.source.subscription_ids
+        self.assertEqual((subscription.state, subscription.reg_event_type), ("active", "REGISTER"))
+        self.assertIn(subscription.code, self.stub.subscriptions)
+        self.run_jobs()
+
+        # a notify from the registry reaches the handler
+        self.assertAck(
+            self.notify([self.stub.records[0], self.stub.records[1]]), "/registry/notify"
+        )
+        self.assertEqual(subscription.notify_count, 1)
+        _jobs, calls = self.handled_records()
+        self.assertEqual([c["action"] for c in calls], ["notify", "notify"])
+        self.assertEqual(calls[0]["records"], [self.stub.records[0]])
+        self.assertFalse(calls[0]["transaction"])
+
+        # unsubscribe: the on-unsubscribe closes the subscription; notifies are refused again
+        subscription.action_unsubscribe()
+        self.assertEqual(subscription.state, "unsubscribing")
+        self.assertEqual(
+            self.stub.pending[0]["request"]["message"]["subscription_codes"], [subscription.code]
+        )
+        self.assertAck(self.deliver(), "/registry/on-unsubscribe")
+        self.assertEqual(subscription.state, "cancelled")
+        self.run_jobs()
+        self.assertRefused(self.notify([self.stub.records[2]]), 404, "err.request.not_found")
+        self.assertStubSawValidRequests(self.stub)
+
+    def test_notify_without_subscription(self):
+        entry = self.assertRefused(
+            self.notify([self.stub.records[0]]), 404, "err.request.not_found"
+        )
+        self.assertIn("no active subscription", entry.error)
+
+    def test_forged_notify(self):
+        self.subscribe()
+        self.run_jobs()
+        self.assertRefused(
+            self.notify([self.stub.records[0]], mode="forged"), 401, "err.signature.invalid"
+        )

@@ -1,0 +1,223 @@
+# Part of OpenSPP. See LICENSE file for full copyright and licensing details.
+"""Bad answers, bad signatures, key rotation, timeouts, retries and "Test connection"."""
+
+import time
+
+from cryptography.hazmat.primitives import serialization
+
+from odoo.addons.spp_dci_client.models.spp_dci_data_source import DCIClientUserError
+from odoo.tests import tagged
+
+from .common import DCIClientHttpCase
+
+QUERY = ("idtype-value", {"type": "UIN", "value": "UIN-0001"})
+
+
+@tagged("post_install", "-at_install")
+class TestAnswerChecks(DCIClientHttpCase):
+    def assertRefused(self, kind, pattern):
+        with self.assertRaisesRegex(DCIClientUserError, pattern) as caught:
+            self.source._dci_sync_search(*QUERY)
+        self.assertEqual(caught.exception.kind, kind)
+        entry = self.logs(action="search")[-1]
+        self.assertEqual((entry.status, entry.error_kind), ("error", kind))
+        self.assertIn(caught.exception.args[0], entry.error)
+        # nothing but the log was written: no transaction, no subscription
+        self.assertFalse(
+            self.env["spp.dci.client.transaction"].search([("data_source_id", "=", self.source.id)])
+        )
+        return caught.exception
+
+    def test_forged_signature(self):
+        self.stub.mode = "forged"
+        self.assertRefused("signature", "does not match its content")
+
+    def test_expired_signature(self):
+        self.stub.mode = "expired"
+        self.assertRefused("signature", "signature has expired")
+
+    def test_registry_refuses_our_signature(self):
+        self.stub.client_keys.clear()  # the registry does not know our key
+        self.assertRefused("auth", "refused our signature: err.signature.invalid")
+        self.assertEqual(
+            self.stub.signature_errors[-1][1],
+            "unknown key " + self.env["spp.dci.signing.key"]._dci_signer().kid,
+        )
+
+    def test_unsigned_answer_when_signatures_are_required(self):
+        self.stub.mode = "unsigned"
+        self.assertRefused("signature", "not signed")
+
+    def test_unsigned_answer_accepted_when_allowed(self):
+        self.stub.mode = "unsigned"
+        self.source.require_signature = False
+        result = self.source._dci_sync_search(*QUERY)
+        self.assertIsNone(result.key_id)
+
+    def test_answer_signed_by_another_registry(self):
+        self.source.registry_sender_id = "another.registry"
+        self.assertRefused("signature", "not from this registry")
+
+    def test_garbage_answer(self):
+        self.stub.mode = "garbage"
+        self.assertRefused("spec", "not JSON .*is the base URL a DCI registry")
+        self.assertIn("nginx", self.logs(action="search")[-1].response_payload)
+
+    def test_spec_invalid_answer(self):
+        self.stub.mode = "invalid"
+        self.assertRefused("spec", "does not follow the DCI 1.0.0 spec: header.message_id")
+
+    def test_answer_to_another_transaction(self):
+        self.stub.mode = "wrong_txn"
+        self.assertRefused("protocol", "not ours")
+
+    def test_stored_public_key_without_jwks(self):
+        pem = (
+            self.stub.key.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
+        self.source.write(
+            {"jwks_url": False, "public_key_ids": [(0, 0, {"kid": self.stub.kid, "key_data": pem})]}
+        )
+        result = self.source._dci_sync_search(*QUERY)
+        self.assertEqual(result.key_id, self.stub.kid)
+        self.stub.mode = "forged"
+        self.assertRefused("signature", "does not match")
+
+    def test_prepublished_key_rotation_needs_no_step(self):
+        self.stub.prepublish("stub-key-next")
+        self.assertEqual(self.source._dci_sync_search(*QUERY).key_id, "stub-key-1")
+        self.stub.rotate_to("stub-key-next")
+        self.assertEqual(self.source._dci_sync_search(*QUERY).key_id, "stub-key-next")
+
+    def test_unannounced_key_rotation_is_picked_up_from_the_jwks(self):
+        self.stub.jwks_cache_control = "no-cache"  # the JWKS cache keeps it for its minimum, 10 s
+        self.assertEqual(self.source._dci_sync_search(*QUERY).key_id, "stub-key-1")
+        self.stub.rotate(publish_old=False)
+        # within the JWKS cache's refetch rate limit, the unknown kid is refused...
+        with self.assertRaisesRegex(DCIClientUserError, "key this data source does not know"):
+            self.source._dci_sync_search(*QUERY)
+        # ...and accepted once the cached key set is stale, with no manual step
+        time.sleep(10.5)
+        self.assertEqual(self.source._dci_sync_search(*QUERY).key_id, "stub-key-2")
+
+
+@tagged("post_install", "-at_install")
+class TestTransport(DCIClientHttpCase):
+    def test_timeout(self):
+        self.stub.delay = 1.5
+        self.source.write({"timeout": 0.5, "retries": 1})
+        start = time.monotonic()
+        with self.assertRaisesRegex(DCIClientUserError, r"did not answer within 0.5 s") as caught:
+            self.source._dci_sync_search(*QUERY)
+        self.assertEqual(caught.exception.kind, "timeout")
+        self.assertLess(time.monotonic() - start, 5)
+        # the token request timed out twice (one retry); nothing else was sent
+        attempts = self.logs(status="error")
+        self.assertEqual([a.error_kind for a in attempts], ["timeout", "timeout"])
+
+    def test_retries_with_backoff_on_transport_errors(self):
+        self.source._dci_sync_search(*QUERY)  # token cached
+        self.source.write({"retries": 3, "retry_backoff": 0.1})
+        self.stub.fail_next = ["503", "drop", "503"]
+        start = time.monotonic()
+        result = self.source._dci_sync_search(*QUERY)
+        self.assertGreaterEqual(time.monotonic() - start, 0.1 + 0.2 + 0.4)
+        self.assertEqual(result.message.search_response[0].status.value, "succ")
+        attempts = self.logs(action="search")[1:]
+        self.assertEqual([a.attempt for a in attempts], [1, 2, 3, 4])
+        self.assertEqual([a.status for a in attempts], ["error", "error", "error", "ok"])
+        self.assertEqual(attempts[0].http_status, 503)
+        self.assertEqual(attempts[1].error_kind, "network")
+
+    def test_retries_exhausted(self):
+        self.source._dci_sync_search(*QUERY)
+        self.source.write({"retries": 1, "retry_backoff": 0})
+        self.stub.fail_next = ["503", "503"]
+        with self.assertRaisesRegex(DCIClientUserError, "HTTP 503: err.service.unavailable"):
+            self.source._dci_sync_search(*QUERY)
+
+    def test_connection_refused(self):
+        self.stub.stop()
+        with self.assertRaisesRegex(DCIClientUserError, "Connection refused"):
+            self.source._dci_sync_search(*QUERY)
+
+
+@tagged("post_install", "-at_install")
+class TestConnectionButton(DCIClientHttpCase):
+    def check(self, source=None):
+        source = source or self.source
+        action = source.action_test_connection()
+        return source.last_check_ok, source.last_check_message, action["params"]["type"]
+
+    def test_ok(self):
+        ok, message, kind = self.check()
+        self.assertTrue(ok)
+        self.assertEqual(kind, "success")
+        self.assertIn("Connection OK", message)
+        self.assertIn("OAuth2: token obtained", message)
+        self.assertIn("JWKS: 1 signature key(s)", message)
+        self.assertIn(
+            f"signed by {self.stub.sender_id} with key stub-key-1, signature verified", message
+        )
+        self.assertStubSawValidRequests(self.stub)
+
+    def test_dns(self):
+        self.source.write(
+            {
+                "base_url": "http://registry.does-not-exist.invalid",
+                "auth_type": "none",
+                "jwks_url": False,
+            }
+        )
+        self.source.public_key_ids = [(0, 0, {"kid": "k", "key_data": self._any_pem()})]
+        ok, message, kind = self.check()
+        self.assertFalse(ok)
+        self.assertEqual(kind, "danger")
+        self.assertIn(
+            "DNS: the host name 'registry.does-not-exist.invalid' cannot be resolved", message
+        )
+
+    def test_tls(self):
+        stub = self.start_stub(tls=True)
+        source = self.make_source(stub, registry_sender_id="tls.registry", jwks_url=False)
+        ok, message, _kind = self.check(source)
+        self.assertFalse(ok)
+        self.assertIn("TLS: the certificate of 127.0.0.1", message)
+        self.assertIn("not trusted", message)
+
+    def test_tls_verification_off_for_test_systems(self):
+        stub = self.start_stub(tls=True, sender_id="tls.registry")
+        source = self.make_source(stub, tls_verify=False)
+        ok, message, _kind = self.check(source)
+        self.assertTrue(ok, message)
+
+    def test_401(self):
+        self.source.oauth2_client_secret = "wrong"
+        ok, message, _kind = self.check()
+        self.assertFalse(ok)
+        self.assertIn("refused our OAuth2 client id/secret (HTTP 401, invalid_client)", message)
+
+    def test_bad_signature(self):
+        self.stub.mode = "forged"
+        ok, message, _kind = self.check()
+        self.assertFalse(ok)
+        self.assertIn("Bad signature", message)
+
+    def test_spec_invalid(self):
+        self.stub.mode = "invalid"
+        ok, message, _kind = self.check()
+        self.assertFalse(ok)
+        self.assertIn("does not follow the DCI 1.0.0 spec", message)
+
+    def _any_pem(self):
+        return (
+            self.stub.key.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )

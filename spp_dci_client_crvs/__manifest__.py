@@ -6,7 +6,13 @@
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",
     "license": "LGPL-3",
-    "depends": ["spp_dci_client"],
-    "data": [],
+    "depends": ["spp_dci_client", "queue_job"],
+    "data": [
+        "security/ir.model.access.csv",
+        "views/spp_dci_crvs_import_views.xml",
+        "views/spp_dci_crvs_import_wizard_views.xml",
+        "views/spp_dci_data_source_views.xml",
+        "views/menus.xml",
+    ],
     "installable": True,
 }

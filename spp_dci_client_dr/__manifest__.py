@@ -7,6 +7,11 @@
     "website": "https://github.com/OpenSPP/openspp-dci",
     "license": "LGPL-3",
     "depends": ["spp_dci_client"],
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "views/res_partner_views.xml",
+        "views/spp_dci_data_source_views.xml",
+        "views/menus.xml",
+    ],
     "installable": True,
 }

@@ -7,6 +7,10 @@
     "website": "https://github.com/OpenSPP/openspp-dci",
     "license": "LGPL-3",
     "depends": ["spp_dci_client"],
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "views/res_partner_views.xml",
+        "views/spp_dci_ibr_enrolment_views.xml",
+    ],
     "installable": True,
 }

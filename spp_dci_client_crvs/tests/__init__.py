@@ -1,1 +1,1 @@
-from . import test_install
+from . import test_crvs_callbacks, test_crvs_import, test_install, test_mapping

@@ -1,1 +1,1 @@
-from . import test_install
+from . import test_dr_callbacks, test_dr_check, test_install, test_mapping

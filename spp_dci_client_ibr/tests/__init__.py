@@ -1,1 +1,1 @@
-from . import test_install
+from . import test_ibr_check, test_install, test_mapping

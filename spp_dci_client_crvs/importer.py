@@ -1,0 +1,262 @@
+# Part of OpenSPP. See LICENSE file for full copyright and licensing details.
+"""Upsert CRVS records into the registry, one page at a time.
+
+Used by the import (pages of a sync search) and by the callback handler
+(``on-search``, ``notify``). Per page: every record is parsed first
+(:mod:`..mapping`), then *one* query finds which registrants already hold the
+page's identifiers, then each record is created, updated, left as it is, or
+skipped with a reason. Each write runs in its own savepoint, so a record that
+fails to write leaves nothing behind and the others go on.
+"""
+
+import psycopg2
+
+from odoo import Command
+from odoo.exceptions import UserError, ValidationError
+
+from . import mapping
+
+CREATED = "created"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+SKIPPED = "skipped"
+
+
+class CRVSUpsert:
+    """Applies CRVS records to the registry and keeps the summary of one import run.
+
+    ``env`` must be allowed to write registrants (the callers use sudo after
+    their own access check); ``run`` is the ``spp.dci.crvs.import`` receiving
+    the counters and the detail lines.
+    """
+
+    def __init__(self, env, run):
+        self.env = env
+        self.run = run
+        self.counts = {CREATED: 0, UPDATED: 0, UNCHANGED: 0, SKIPPED: 0}
+        self.lines = []
+        types = env["spp.id.type"].with_context(active_test=False).search_fetch([], ["code"])
+        self.type_ids = {t.code: t.id for t in types}
+        self.type_codes = {t.id: t.code for t in types}
+
+    # -- one page ------------------------------------------------------------------------
+
+    def apply(self, records, *, reg_event_type=None, event=None):
+        """Apply one page of records; ``event`` forces birth/death, else it is read per record."""
+        self.apply_events(
+            [(record, event or mapping.event_of(reg_event_type, record)) for record in records]
+        )
+
+    def apply_events(self, items):
+        """Apply ``[(record, "birth" | "death"), ...]`` as one page (one identifier lookup)."""
+        parsed = []
+        for record, record_event in items:
+            try:
+                person = mapping.parse_person(record, record_event)
+            except mapping.InvalidRecord as exc:
+                self._skip(str(exc), identifiers=_raw_identifiers(record))
+                continue
+            known = [pair for pair in person.identifiers if pair[0] in self.type_ids]
+            if not known:
+                codes = ", ".join(sorted({code for code, _value in person.identifiers}))
+                self._skip(
+                    f"no identifier of a type this registry knows ({codes})",
+                    identifiers=person.identifiers_text(),
+                )
+                continue
+            parsed.append((record_event, person, known))
+        if not parsed:
+            return
+        holders = self._holders({pair for _event, _person, known in parsed for pair in known})
+        partners = self.env["res.partner"].browse(set(holders.values()))
+        # one read for the page: the fields we compare and the identifiers they hold
+        partners.fetch(
+            [
+                "is_group",
+                "given_name",
+                "addl_name",
+                "family_name",
+                "name",
+                "sex",
+                "birthdate",
+                "death_date",
+                "registry_id_ids",
+            ]
+        )
+        partners.registry_id_ids.fetch(["id_type_id", "value"])
+        for record_event, person, known in parsed:
+            self._apply_one(record_event, person, known, holders)
+
+    def _holders(self, pairs):
+        """``{(type code, value): partner id}`` for the identifiers already registered (1 query)."""
+        if not pairs:
+            return {}
+        rows = self.env["spp.registry.id"].search_fetch(
+            [
+                ("id_type_id", "in", list({self.type_ids[code] for code, _v in pairs})),
+                ("value", "in", list({value for _c, value in pairs})),
+            ],
+            ["id_type_id", "value", "partner_id"],
+        )
+        found = {}
+        for row in rows:
+            pair = (self.type_codes[row.id_type_id.id], row.value)
+            if pair in pairs:
+                found[pair] = row.partner_id.id
+        return found
+
+    def _apply_one(self, event, person, known, holders):
+        ids_text = person.identifiers_text()
+        matches = sorted({holders[pair] for pair in known if pair in holders})
+        if len(matches) > 1:
+            self._skip(
+                "its identifiers belong to different registrants "
+                f"({', '.join(str(m) for m in matches)})",
+                identifiers=ids_text,
+            )
+            return
+        if not matches:
+            if event == mapping.DEATH:
+                self._skip("nobody in the registry holds these identifiers", identifiers=ids_text)
+                return
+            self._create(person, known, holders)
+            return
+        partner = self.env["res.partner"].browse(matches[0])
+        if partner.is_group:
+            self._skip(
+                "the identifiers belong to a group, not an individual",
+                identifiers=ids_text,
+                partner=partner,
+            )
+            return
+        self._update(partner, event, person, known, holders)
+
+    def _create(self, person, known, holders):
+        values = {
+            "is_registrant": True,
+            "is_group": False,
+            **person.values_for(mapping.BIRTH),
+            "registry_id_ids": [
+                Command.create({"id_type_id": self.type_ids[code], "value": value})
+                for code, value in known
+            ],
+        }
+        partner = self._write(lambda: self.env["res.partner"].create(values), person)
+        if partner is None:
+            return
+        for pair in known:
+            holders[pair] = partner.id
+        self._count(
+            CREATED,
+            partner=partner,
+            identifiers=person.identifiers_text(),
+            detail=person.display_name,
+        )
+
+    def _update(self, partner, event, person, known, holders):
+        held = {}
+        for registry_id in partner.registry_id_ids:
+            held.setdefault(self.type_codes[registry_id.id_type_id.id], set()).add(
+                registry_id.value
+            )
+        new_ids = []
+        for code, value in known:
+            if value in held.get(code, ()):
+                continue
+            if held.get(code):
+                # Another value of the same type: a human must decide which one is right.
+                self._skip(
+                    f"{code} differs: the registry has {', '.join(sorted(held[code]))}, "
+                    f"the CRVS record {value}",
+                    identifiers=person.identifiers_text(),
+                    partner=partner,
+                )
+                return
+            new_ids.append((code, value))
+        changes = {
+            name: value
+            for name, value in person.values_for(event).items()
+            if (partner[name] or False) != (value or False)
+        }
+        if not changes and not new_ids:
+            self._count(UNCHANGED)
+            return
+        values = dict(changes)
+        if new_ids:
+            values["registry_id_ids"] = [
+                Command.create({"id_type_id": self.type_ids[code], "value": value})
+                for code, value in new_ids
+            ]
+
+        def write():
+            partner.write(values)
+            return partner
+
+        if self._write(write, person) is None:
+            return
+        for pair in new_ids:
+            holders[pair] = partner.id
+        detail = sorted(changes) + [f"+{code}" for code, _value in new_ids]
+        self._count(
+            UPDATED,
+            partner=partner,
+            identifiers=person.identifiers_text(),
+            detail=", ".join(detail),
+        )
+
+    def _write(self, func, person):
+        """Run ``func`` in a savepoint; a failure skips the record with the reason."""
+        try:
+            with self.env.cr.savepoint():
+                return func()
+        except (psycopg2.Error, ValidationError, UserError) as exc:
+            reason = getattr(exc, "pgerror", None) or str(exc)
+            self._skip(
+                f"could not be written: {reason.strip().splitlines()[0]}",
+                identifiers=person.identifiers_text(),
+            )
+            return None
+
+    # -- summary ----------------------------------------------------------------------
+
+    def _count(self, outcome, *, partner=None, identifiers=None, detail=None):
+        self.counts[outcome] += 1
+        if outcome != UNCHANGED:  # unchanged records are only counted
+            self.lines.append(
+                {
+                    "outcome": outcome,
+                    "partner_id": partner.id if partner else False,
+                    "identifiers": identifiers,
+                    "detail": detail,
+                }
+            )
+
+    def _skip(self, reason, *, identifiers=None, partner=None):
+        self._count(SKIPPED, partner=partner, identifiers=identifiers, detail=reason)
+
+    def flush(self):
+        """Write the counters and the new lines on the run."""
+        values = {
+            f"{outcome}_count": self.run[f"{outcome}_count"] + count
+            for outcome, count in self.counts.items()
+        }
+        values["record_count"] = self.run.record_count + sum(self.counts.values())
+        if self.lines:
+            values["line_ids"] = [Command.create(line) for line in self.lines]
+        self.run.write(values)
+        self.counts = dict.fromkeys(self.counts, 0)
+        self.lines = []
+
+
+def _raw_identifiers(record):
+    """Best-effort identifiers of an invalid record, for the skip line."""
+    raw = record.get("identifier") if isinstance(record, dict) else None
+    raw = [raw] if isinstance(raw, dict) else raw
+    if not isinstance(raw, list):
+        return None
+    parts = [
+        f"{item.get('identifier_type')} {item.get('identifier_value')}"
+        for item in raw
+        if isinstance(item, dict)
+    ]
+    return ", ".join(parts) or None

@@ -1,0 +1,146 @@
+# Part of OpenSPP. See LICENSE file for full copyright and licensing details.
+"""A minimal integrated beneficiary registry (IBR) for the tests, from ``ibr_api_v1.0.0.yaml``.
+
+Built on spp_dci_client's independent stub (its own Ed25519 signing and
+verifying, its misbehaviour switches), it serves ``/registry/sync/search``
+(Beneficiary records) and ``/registry/sync/enrolled``, whose answer the ibr
+bundle defines as a bare ``EnrolledResponse`` (no header, no signature), and
+checks every request we send against the ibr bundle.
+"""
+
+import uuid
+
+from odoo.addons.spp_dci.dci import spec
+from odoo.addons.spp_dci_client.tests.registry_stub import StubRegistry, _now_iso, verify
+
+SPEC = "ibr"
+IBR_PATHS = ("/registry/sync/search", "/registry/sync/enrolled")
+
+
+def beneficiary(programme, name, *, status=None, enrolled_on=None, changed_on=None):
+    """A Beneficiary as the JSON-LD vocabulary has it (Beneficiary.jsonld)."""
+    record = {
+        "@context": {"@vocab": "https://schema.spdci.org/extensions/ibr/v1"},
+        "@type": "Beneficiary",
+        "assistance_unit": "1",
+        "programme_identifier": [
+            {"@type": "Programme", "programme_identifier": programme, "programme_name": name}
+        ],
+        "benefits": [],
+    }
+    if status is not None:
+        record["enrollment_status"] = status
+    if enrolled_on is not None:
+        record["enrollment_date"] = enrolled_on
+    if changed_on is not None:
+        record["status_change_date"] = [changed_on]
+    return record
+
+
+def bundle_example_beneficiary(programme, name, status, enrolled_on):
+    """A Beneficiary as the ibr bundle's example nests it (under member, 'enrolment')."""
+    return {
+        "@type": "Beneficiary",
+        "assistance_unit": "1",
+        "member": {
+            "member_identifier": "HS0205202401",
+            "programme_identifier": {
+                "programme": {"programme_identifier": programme, "programme_name": name},
+                "enrolment_date": enrolled_on,
+                "enrolment_status": status,
+                "status_change_date": "",
+                "benefits": {"benefit_type": "Cash", "benefit_value": "USD 50"},
+            },
+        },
+    }
+
+
+class IBRStub(StubRegistry):
+    def __init__(self, beneficiaries, **options):
+        super().__init__(records=0, sender_id="ibr.registry.test", **options)
+        #: (identifier type, value) -> [Beneficiary]
+        self.beneficiaries = {key: list(value) for key, value in beneficiaries.items()}
+
+    def ibr_requests(self, path):
+        return [body for seen, body in self.requests if seen == path]
+
+    def check_request(self, path, body, headers):
+        self.requests.append((path, body))
+        errors = spec.request_errors(SPEC, path, body)
+        if errors:
+            self.spec_errors.append((path, errors))
+        if self.auth is not None:
+            token = (headers.get("Authorization") or "").removeprefix("Bearer ")
+            if token not in self.tokens:
+                return 401, {"errors": [{"code": "err.request.unauthorized", "message": "token"}]}
+        problem = verify(body, self.client_keys)
+        if problem:
+            self.signature_errors.append((path, problem))
+            return 401, {"errors": [{"code": "err.signature.invalid", "message": problem}]}
+        return None
+
+    def reply(self, path, status, body):
+        if status == 200 and self.mode == "ok":
+            errors = spec.response_errors(SPEC, path, body, status)
+            if errors:
+                self.reply_errors.append((path, errors))
+        return status, body
+
+    def handle(self, path, body, headers):
+        if path not in IBR_PATHS:
+            return super().handle(path, body, headers)
+        refused = self.check_request(path, body, headers)
+        if refused:
+            return refused
+        message = body["message"]
+        if path == "/registry/sync/enrolled":
+            query = message["enrolled_criteria"]["query"]
+            records = self.beneficiaries.get((query.get("type"), query.get("value")), [])
+            enrolled = any(str(r.get("enrollment_status", "1")) in ("1", "Active") for r in records)
+            # the ibr bundle: a bare EnrolledResponse, no header and no signature
+            return self.reply(
+                path,
+                200,
+                {
+                    "transaction_id": message["transaction_id"],
+                    "correlation_id": str(uuid.uuid4()),
+                    "enrolled_response": [
+                        {
+                            "reference_id": str(uuid.uuid4()),
+                            "timestamp": _now_iso(),
+                            "status": "succ",
+                            "enrolled_status": "yes" if enrolled else "no",
+                        }
+                    ],
+                },
+            )
+        items = [self.search_item(item) for item in message["search_request"]]
+        reply = {
+            "transaction_id": message["transaction_id"],
+            "correlation_id": str(uuid.uuid4()),
+            "search_response": items,
+        }
+        header = self._callback_header("on-search", body["header"], len(items))
+        return self.reply(path, 200, self.envelope(header, reply))
+
+    def search_item(self, item):
+        criteria = item["search_criteria"]
+        answer = {"reference_id": item["reference_id"], "timestamp": _now_iso()}
+        if self.mode == "rjct":
+            return {
+                **answer,
+                "status": "rjct",
+                "status_reason_code": "rjct.search_criteria.invalid",
+            }
+        query = criteria["query"]
+        records = self.beneficiaries.get((query.get("type"), query.get("value")), [])
+        return {
+            **answer,
+            "status": "succ",
+            "data": {
+                "version": "1.0.0",
+                "reg_type": criteria.get("reg_type") or "ns:org:RegistryType:IBR",
+                "reg_record_type": "Beneficiary",
+                "reg_records": records,
+            },
+        }

@@ -181,6 +181,12 @@ class SppDciSigningKey(models.Model):
         )
         if not key:
             raise UserError(self.env._("No active DCI signing key: activate one under DCI > Configuration."))
+        return key._dci_signing_key()
+
+    def _dci_signing_key(self):
+        """This record's :class:`~spp_dci.dci.keys.SigningKey` (decrypted once, cached in memory)."""
+        self.ensure_one()
+        key = self.sudo()
         cache_key = (self.env.cr.dbname, key.id, key.kid)
         with _SIGNER_CACHE_LOCK:
             signer = _SIGNER_CACHE.get(cache_key)

@@ -624,6 +624,12 @@ class DCIClient:
                 f"The registry's answer does not follow the DCI 1.0.0 spec: {exc.message}"
             ) from exc
         if endpoint.reply_action is None:
+            # No envelope means no signature: only acceptable when the data source allows it.
+            if self.settings.require_signature:
+                raise SignatureVerificationError(
+                    f"{spec_path} answers without an envelope, so it cannot be signed, "
+                    "and this data source requires signed answers."
+                )
             return SyncResult(header=None, message=parsed, data=data, key_id=None)
         self._check_sender(data)
         key_id = self._verify(data)

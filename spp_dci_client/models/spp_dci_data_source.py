@@ -343,16 +343,10 @@ class SppDciDataSource(models.Model):
     def _dci_signer(self) -> SigningKey:
         """Our signing key for this registry (the chosen one, else the active one)."""
         self.ensure_one()
-        keys = self.env["spp.dci.signing.key"]
         key = self.signing_key_id.sudo()
         if not key or key.state not in ("active", "retiring"):
-            return keys._dci_signer()
-        return SigningKey.from_encrypted_pem(
-            key.encrypted_private_key,
-            keys._dci_at_rest_secret(),
-            algorithm=key.algorithm,
-            kid=key.kid,
-        )
+            return self.env["spp.dci.signing.key"]._dci_signer()
+        return key._dci_signing_key()
 
     def _dci_key_resolver(self):
         """``(sender_id, key_id) -> PublicKey | None``: stored keys first, then the JWKS cache."""

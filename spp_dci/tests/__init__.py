@@ -7,3 +7,4 @@ from . import test_keys
 from . import test_signature
 from . import test_schemas
 from . import test_spec_samples
+from . import test_query

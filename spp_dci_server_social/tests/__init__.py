@@ -1,1 +1,10 @@
-from . import test_install
+from . import (
+    test_async,
+    test_bad_input,
+    test_headers_signatures,
+    test_install,
+    test_receivers,
+    test_subscribe,
+    test_sync_search,
+    test_txn_status,
+)

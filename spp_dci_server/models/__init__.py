@@ -1,0 +1,10 @@
+from . import (
+    fastapi_endpoint,
+    spp_dci_delivery_mixin,
+    spp_dci_inbox,
+    spp_dci_notification,
+    spp_dci_registry,
+    spp_dci_sender,
+    spp_dci_subscription,
+    spp_dci_transaction,
+)

@@ -1,0 +1,177 @@
+from typing import Any
+
+from starlette.middleware import Middleware
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..services.config import EndpointConfig
+
+DCI_APP = "dci"
+REGISTRY_TYPES = [
+    ("social", "Social Registry"),
+    ("crvs", "Civil Registration and Vital Statistics"),
+    ("ibr", "Integrated Beneficiary Registry"),
+    ("dr", "Disability Registry"),
+    ("fr", "Farmer Registry"),
+]
+
+
+class FastapiEndpoint(models.Model):
+    """One DCI app type; each record serves one registry type at its root path."""
+
+    _inherit = "fastapi.endpoint"
+
+    app = fields.Selection(selection_add=[(DCI_APP, "DCI Registry")], ondelete={DCI_APP: "cascade"})
+    dci_registry_type = fields.Selection(REGISTRY_TYPES, string="Registry Type")
+    dci_implementation = fields.Char(
+        string="Implementation",
+        compute="_compute_dci_implementation",
+        help="The model that answers searches.",
+    )
+    dci_max_page_size = fields.Integer(string="Maximum Page Size", default=100)
+    dci_max_items = fields.Integer(
+        string="Maximum Items per Message",
+        default=100,
+        help="Largest batch (header.total_count) accepted; more: rjct.total_count.limit_exceeded.",
+    )
+    dci_max_body_bytes = fields.Integer(string="Maximum Request Size (bytes)", default=1024 * 1024)
+    dci_clock_skew = fields.Integer(
+        string="Clock Skew (s)",
+        default=300,
+        help="Largest accepted difference between message_ts and our clock.",
+    )
+    dci_token_ttl = fields.Integer(string="Access Token Lifetime (s)", default=900)
+    dci_transaction_count = fields.Integer(compute="_compute_dci_transaction_count")
+
+    @api.depends("app", "dci_registry_type")
+    def _compute_dci_implementation(self):
+        Registry = self.env["spp.dci.registry"]
+        for endpoint in self:
+            name = endpoint.app == DCI_APP and Registry._dci_implementation_name(
+                endpoint.dci_registry_type
+            )
+            endpoint.dci_implementation = name or (
+                _("none installed") if endpoint.app == DCI_APP else False
+            )
+
+    def _compute_dci_transaction_count(self):
+        counts = dict(
+            self.env["spp.dci.transaction"]._read_group(
+                [("endpoint_id", "in", self.ids)], ["endpoint_id"], ["__count"]
+            )
+        )
+        for endpoint in self:
+            endpoint.dci_transaction_count = counts.get(endpoint, 0)
+
+    @api.constrains(
+        "app", "dci_registry_type", "dci_max_page_size", "dci_max_body_bytes", "dci_token_ttl"
+    )
+    def _check_dci_settings(self):
+        for endpoint in self.filtered(lambda e: e.app == DCI_APP):
+            if not endpoint.dci_registry_type:
+                raise ValidationError(_("A DCI endpoint needs a registry type."))
+            if (
+                endpoint.dci_max_page_size < 1
+                or endpoint.dci_max_body_bytes < 1024
+                or endpoint.dci_token_ttl < 60
+            ):
+                raise ValidationError(
+                    _(
+                        "Page size must be positive, the request size at least 1024 bytes "
+                        "and tokens must live 60 s or more."
+                    )
+                )
+            if endpoint.dci_clock_skew < 0:
+                raise ValidationError(_("The clock skew cannot be negative."))
+
+    @api.model
+    def _fastapi_app_fields(self) -> list[str]:
+        return [
+            *super()._fastapi_app_fields(),
+            "dci_registry_type",
+            "dci_max_page_size",
+            "dci_max_items",
+            "dci_max_body_bytes",
+            "dci_clock_skew",
+            "dci_token_ttl",
+        ]
+
+    def _dci_config(self) -> EndpointConfig:
+        self.ensure_one()
+        return EndpointConfig(
+            endpoint_id=self.id,
+            root_path=self.root_path,
+            registry_type=self.dci_registry_type,
+            max_page_size=self.dci_max_page_size,
+            max_items=self.dci_max_items,
+            max_body_bytes=self.dci_max_body_bytes,
+            clock_skew=self.dci_clock_skew,
+            token_ttl=self.dci_token_ttl,
+        )
+
+    def _get_fastapi_routers(self):
+        if self.app == DCI_APP:
+            from ..routers import dci_router
+
+            return [dci_router]
+        return super()._get_fastapi_routers()
+
+    def _get_fastapi_app_middlewares(self) -> list[Middleware]:
+        middlewares = super()._get_fastapi_app_middlewares()
+        if self.app == DCI_APP:
+            from ..routers.middleware import DCILastResortMiddleware
+
+            middlewares.append(Middleware(DCILastResortMiddleware, config=self._dci_config()))
+        return middlewares
+
+    def _prepare_fastapi_app_params(self) -> dict[str, Any]:
+        params = super()._prepare_fastapi_app_params()
+        if self.app == DCI_APP:
+            params.setdefault("version", "1.0.0")
+            params["openapi_tags"] = [
+                {"name": "Sync", "description": "Answered in the HTTP response."},
+                {
+                    "name": "Async",
+                    "description": "Acknowledged at once, answered by a signed callback.",
+                },
+                {
+                    "name": "Callbacks",
+                    "description": "Callbacks received when this system is the caller.",
+                },
+                {"name": "Security", "description": "OAuth2 client credentials and our JWKS."},
+            ]
+        return params
+
+    def _get_app(self):
+        app = super()._get_app()
+        if self.app == DCI_APP:
+            from ..routers import dci_endpoint_config
+            from ..routers.openapi import install_openapi
+
+            config = self._dci_config()
+
+            async def endpoint_config() -> EndpointConfig:
+                return config
+
+            app.dependency_overrides[dci_endpoint_config] = endpoint_config
+            install_openapi(app, config)
+        return app
+
+    @api.model
+    def _dci_sync_routes(self):
+        """Register the routes of the DCI endpoints (data files call this at install)."""
+        endpoints = self.search([("app", "=", DCI_APP)])
+        endpoints.filtered(lambda e: not e.registry_sync).write({"registry_sync": True})
+        endpoints._handle_registry_sync()
+        return True
+
+    def action_dci_transactions(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Transactions"),
+            "res_model": "spp.dci.transaction",
+            "view_mode": "list,form",
+            "domain": [("endpoint_id", "=", self.id)],
+        }

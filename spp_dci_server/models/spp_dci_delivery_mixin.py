@@ -1,0 +1,215 @@
+import json
+import logging
+import threading
+import time
+from datetime import timedelta
+
+import httpx
+
+from odoo import _, api, fields, models
+from odoo.addons.spp_dci.dci.errors import DCIError
+from odoo.addons.spp_dci.dci.http_signature import sign_request
+from odoo.exceptions import UserError
+
+from ..services.callbacks import DeliveryError, check_callback_url, post
+
+_logger = logging.getLogger(__name__)
+
+DELIVERY_STATES = [
+    ("none", "Not Needed"),
+    ("queued", "Queued"),
+    ("retrying", "Retrying"),
+    ("sent", "Sent"),
+    ("failed", "Failed"),
+]
+
+# Bearer tokens for senders whose callback endpoints require one, per process:
+# {(token_url, client_id): (token, expires_at_monotonic)}.
+_callback_tokens = {}
+_callback_tokens_lock = threading.Lock()
+
+
+class SppDciDeliveryMixin(models.AbstractModel):
+    """Signed POST of a stored DCI envelope to a sender, with retries.
+
+    Each attempt is one queue_job job. A failed attempt is recorded (attempts,
+    last error, HTTP status) and the next one is queued with an exponential
+    backoff: ``spp_dci_server.delivery_backoff`` seconds times 2^(attempt-1).
+    After ``spp_dci_server.delivery_max_attempts`` attempts the delivery is
+    ``failed`` and shows a Retry button. 4xx answers (except 408/425/429) fail
+    at once: the peer refused the message itself.
+    """
+
+    _name = "spp.dci.delivery.mixin"
+    _description = "DCI Delivery (signed callback with retries)"
+
+    delivery_url = fields.Char(string="Callback URL", readonly=True)
+    delivery_state = fields.Selection(
+        DELIVERY_STATES, default="none", required=True, readonly=True, index=True
+    )
+    delivery_attempts = fields.Integer(readonly=True)
+    delivery_next_try = fields.Datetime(readonly=True)
+    delivery_last_error = fields.Char(readonly=True)
+    delivery_http_status = fields.Integer(string="Callback HTTP Status", readonly=True)
+    delivery_sent_at = fields.Datetime(readonly=True)
+    delivery_message_id = fields.Char(string="Callback Message ID", readonly=True)
+    delivery_payload = fields.Json(
+        string="Callback Payload", readonly=True, groups="spp_dci.group_dci_admin"
+    )
+
+    def _dci_delivery_sender(self):
+        """The spp.dci.sender record that receives this delivery."""
+        return self.sender_id
+
+    @api.model
+    def _dci_delivery_settings(self):
+        params = self.env["ir.config_parameter"].sudo()
+        attempts = int(params.get_param("spp_dci_server.delivery_max_attempts", 5) or 5)
+        backoff = int(params.get_param("spp_dci_server.delivery_backoff", 10) or 10)
+        return max(1, attempts), max(1, backoff)
+
+    def _dci_queue_delivery(self, url, envelope):
+        """Store ``envelope`` and queue its first delivery attempt to ``url``."""
+        for record in self:
+            record.sudo().write(
+                {
+                    "delivery_url": url,
+                    "delivery_payload": envelope,
+                    "delivery_message_id": envelope.get("header", {}).get("message_id"),
+                    "delivery_state": "queued",
+                    "delivery_attempts": 0,
+                    "delivery_next_try": fields.Datetime.now(),
+                    "delivery_last_error": False,
+                    "delivery_http_status": 0,
+                }
+            )
+            record._dci_delay_delivery()
+
+    def _dci_delay_delivery(self, eta=None):
+        self.ensure_one()
+        self.with_delay(
+            eta=eta,
+            channel="root.dci",
+            description=f"DCI: deliver {self._description} {self.display_name}",
+        )._dci_deliver()
+
+    def _dci_deliver(self):
+        """Job: one delivery attempt (never raises for a delivery failure)."""
+        self.ensure_one()
+        if self.delivery_state not in ("queued", "retrying"):
+            return "nothing to deliver"
+        max_attempts, backoff = self._dci_delivery_settings()
+        attempt = self.delivery_attempts + 1
+        try:
+            status, answer = self._dci_post_delivery()
+        except DeliveryError as exc:
+            values = {
+                "delivery_attempts": attempt,
+                "delivery_last_error": str(exc)[:500],
+                "delivery_http_status": exc.status or 0,
+            }
+            if exc.retryable and attempt < max_attempts:
+                eta = fields.Datetime.now() + timedelta(seconds=backoff * 2 ** (attempt - 1))
+                values.update(delivery_state="retrying", delivery_next_try=eta)
+                self.write(values)
+                self._dci_delay_delivery(eta=eta)
+            else:
+                values.update(delivery_state="failed", delivery_next_try=False)
+                self.write(values)
+                self._dci_delivery_failed()
+            _logger.info("DCI delivery %s attempt %s failed: %s", self.display_name, attempt, exc)
+            return f"attempt {attempt} failed: {exc}"
+        values = {
+            "delivery_attempts": attempt,
+            "delivery_state": "sent",
+            "delivery_sent_at": fields.Datetime.now(),
+            "delivery_next_try": False,
+            "delivery_http_status": status,
+            "delivery_last_error": False,
+        }
+        ack = (answer or {}).get("message") if isinstance(answer, dict) else None
+        if isinstance(ack, dict) and ack.get("ack_status") == "ERR":
+            error = ack.get("error") or {}
+            reason = f"the receiver answered ERR: {error.get('code')} {error.get('message') or ''}"
+            values.update(delivery_state="failed", delivery_last_error=reason[:500])
+        self.write(values)
+        if values["delivery_state"] == "failed":
+            self._dci_delivery_failed()
+        return f"attempt {attempt}: HTTP {status}"
+
+    def _dci_delivery_failed(self):
+        """Hook: the delivery gave up."""
+
+    def _dci_post_delivery(self):
+        sender = self._dci_delivery_sender()
+        envelope = self.sudo().delivery_payload
+        url = self.delivery_url
+        try:
+            check_callback_url(
+                url,
+                sender.callback_hosts,
+                sender._dci_allows_private_callbacks(),
+                field="callback URL",
+            )
+        except DCIError as exc:
+            raise DeliveryError(exc.message, retryable=False) from exc
+        body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        signer = self.env["spp.dci.signing.key"].sudo()._dci_signer()
+        headers.update(sign_request("POST", url, headers, body, signer))
+        token = self._dci_callback_token(sender)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return post(url, body, headers)
+
+    def _dci_callback_token(self, sender):
+        """A bearer token from the sender's token endpoint, when it requires one."""
+        sender = sender.sudo()
+        if not sender.callback_token_url:
+            return None
+        key = (sender.callback_token_url, sender.callback_client_id)
+        with _callback_tokens_lock:
+            cached = _callback_tokens.get(key)
+            if cached and cached[1] > time.monotonic() + 30:
+                return cached[0]
+        try:
+            check_callback_url(
+                sender.callback_token_url,
+                sender.callback_hosts,
+                sender.allow_private_callbacks,
+                field="callback token URL",
+            )
+            response = httpx.post(
+                sender.callback_token_url,
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": sender.callback_client_id or "",
+                    "client_secret": sender.callback_client_secret or "",
+                },
+                timeout=10,
+                follow_redirects=False,
+            )
+            data = response.json()
+            token = data["access_token"]
+            ttl = int(data.get("expires_in") or 300)
+        except (DCIError, httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            raise DeliveryError(f"cannot get a token from the sender: {exc}") from exc
+        with _callback_tokens_lock:
+            _callback_tokens[key] = (token, time.monotonic() + ttl)
+        return token
+
+    def action_retry_delivery(self):
+        """Button: queue a new series of delivery attempts."""
+        for record in self:
+            if record.delivery_state not in ("failed", "retrying") or not record.delivery_url:
+                raise UserError(_("Only failed deliveries can be retried."))
+            record.write(
+                {
+                    "delivery_state": "queued",
+                    "delivery_attempts": 0,
+                    "delivery_next_try": fields.Datetime.now(),
+                    "delivery_last_error": False,
+                }
+            )
+            record._dci_delay_delivery()
+        return True

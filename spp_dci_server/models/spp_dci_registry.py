@@ -1,0 +1,226 @@
+import logging
+from dataclasses import dataclass
+
+from odoo import api, models, tools
+from odoo.addons.spp_dci.dci.codes import SearchStatusReasonCode
+from odoo.addons.spp_dci.dci.errors import DCIError
+from odoo.addons.spp_dci.dci.query import AttributeMap, paginate, translate_query, translate_sort
+from odoo.addons.spp_dci.dci.schemas.common import DCI_VERSION
+from odoo.fields import Domain
+
+_logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """One kind of record a registry returns (Person, Group, Member ...)."""
+
+    name: str  # what goes in reg_record_type and @type
+    model: str  # the Odoo model searched
+    domain: tuple  # base domain of the records of this type
+    attributes: AttributeMap  # the allow-list of searchable DCI attributes
+    fetch: tuple = ()  # fields read with the search (one query for search + read)
+
+
+class SppDciRegistry(models.AbstractModel):
+    """Base of the registry implementations that the DCI server finds at run time.
+
+    An addon implements a registry type by adding an abstract model that
+    inherits this one and sets ``_dci_reg_type`` (``"social"``, ``"crvs"`` ...).
+    The server looks it up in the model registry when a request arrives
+    (:meth:`_dci_implementation`), so nothing imports the implementing addon: an
+    endpoint whose registry type has no installed implementation answers
+    ``rjct.action.not_supported``.
+
+    An implementation provides :meth:`_dci_record_types` (record types, each with
+    its model, base domain and attribute allow-list), :meth:`_dci_serialize`
+    (records -> JSON-LD objects), :meth:`_dci_identifier_types` and the type
+    used when a request names none (:meth:`_dci_default_record_type`). Search,
+    sort, pagination and subscription matching are generic (below).
+    """
+
+    _name = "spp.dci.registry"
+    _description = "DCI Registry Implementation (base)"
+
+    #: Registry type served (``fastapi.endpoint.dci_registry_type``); None on the base.
+    _dci_reg_type = None
+    #: ``reg_type`` value of our responses, e.g. ``ns:org:RegistryType:Social``.
+    _dci_reg_type_uri = None
+
+    # --- discovery -------------------------------------------------------------------
+
+    @api.model
+    def _dci_implementation(self, reg_type):
+        """The implementation model of ``reg_type`` (an empty recordset), or None."""
+        name = self._dci_implementation_name(reg_type)
+        return self.env[name] if name else None
+
+    @api.model
+    @tools.ormcache("reg_type")
+    def _dci_implementation_name(self, reg_type):
+        names = sorted(
+            name
+            for name, model_class in self.env.registry.items()
+            if getattr(model_class, "_dci_reg_type", None) == reg_type and name != self._name
+        )
+        if len(names) > 1:
+            _logger.warning(
+                "Several DCI implementations of %r: %s; using %s", reg_type, names, names[0]
+            )
+        return names[0] if names else None
+
+    @api.model
+    def _dci_implemented_types(self):
+        return sorted(
+            {
+                model_class._dci_reg_type
+                for model_class in self.env.registry.values()
+                if getattr(model_class, "_dci_reg_type", None)
+            }
+        )
+
+    # --- to implement ----------------------------------------------------------------
+
+    @api.model
+    def _dci_record_types(self):
+        """``{name: RecordType}``."""
+        raise NotImplementedError
+
+    @api.model
+    def _dci_default_record_type(self):
+        raise NotImplementedError
+
+    @api.model
+    def _dci_record_type_aliases(self):
+        """``{normalised name: record type}`` accepted in reg_record_type/response_entity."""
+        return {name.lower(): name for name in self._dci_record_types()}
+
+    @api.model
+    def _dci_identifier_types(self):
+        """``{identifier type code: value compared with IdentifierField.type_field}``."""
+        return {}
+
+    @api.model
+    def _dci_serialize(self, record_type, records):
+        """JSON-LD objects of ``records`` (one query per relation, not per record)."""
+        raise NotImplementedError
+
+    # --- generic search ------------------------------------------------------------------
+
+    @api.model
+    def _dci_normalise_record_type(self, value):
+        if not value:
+            return None
+        key = str(value).rsplit(":", 1)[-1].strip().lower().replace("_", "")
+        found = self._dci_record_type_aliases().get(key)
+        if not found:
+            raise DCIError(
+                SearchStatusReasonCode.SEARCH_CRITERIA_INVALID,
+                f"unknown record type {value!r}; this registry returns "
+                f"{', '.join(self._dci_record_types())}",
+            )
+        return found
+
+    @api.model
+    def _dci_resolve_record_type(self, *candidates):
+        """The record type named by the request (response_entity, reg_record_type, collection)."""
+        named = {self._dci_normalise_record_type(c) for c in candidates if c}
+        if len(named) > 1:
+            raise DCIError(
+                SearchStatusReasonCode.SEARCH_CRITERIA_INVALID,
+                f"the request names several record types ({', '.join(sorted(named))}); "
+                "one record type per response",
+            )
+        return named.pop() if named else self._dci_default_record_type()
+
+    @api.model
+    def _dci_translate(self, record_type, query_type, query):
+        return translate_query(
+            query_type,
+            query,
+            self._dci_record_types()[record_type].attributes,
+            identifier_types=self._dci_identifier_types(),
+        )
+
+    @api.model
+    def _dci_domain(
+        self, query_type, query, *, record_type=None, entity=None, reg_record_type=None
+    ):
+        """``(RecordType, domain)`` of a query; raises DCIError.
+
+        The record type is ``record_type`` when given, else the one named by
+        ``response_entity`` / ``reg_record_type``; an expression's ``collection``
+        may name it too, and must agree with the others when several are given.
+        """
+        explicit = bool(record_type or entity or reg_record_type)
+        if record_type is None:
+            record_type = self._dci_resolve_record_type(entity, reg_record_type)
+        translated = self._dci_translate(record_type, query_type, query)
+        if translated.collection:
+            collection = self._dci_normalise_record_type(translated.collection)
+            if collection != record_type:
+                if explicit:
+                    raise DCIError(
+                        SearchStatusReasonCode.SEARCH_CRITERIA_INVALID,
+                        f"the expression's collection {translated.collection!r} "
+                        "is not the requested "
+                        f"record type {record_type!r}; one record type per response",
+                    )
+                record_type = collection
+                translated = self._dci_translate(record_type, query_type, query)
+        spec = self._dci_record_types()[record_type]
+        return spec, Domain.AND([Domain(list(spec.domain)), Domain(translated.domain)])
+
+    @api.model
+    def _dci_search(self, criteria, max_page_size):
+        """Run one ``search_criteria``; return ``(data, pagination)`` dicts.
+
+        :raises DCIError: with a SearchStatusReasonCode for this item.
+        """
+        entity = criteria.response_entity.value if criteria.response_entity else None
+        spec, domain = self._dci_domain(
+            criteria.query_type,
+            criteria.query,
+            entity=entity,
+            reg_record_type=criteria.reg_record_type,
+        )
+        order = translate_sort(criteria.sort, spec.attributes)
+        page = paginate(criteria.pagination, max_page_size)
+        Model = self.env[spec.model]
+        # One query in the common case: when the page is not full, its size is the total.
+        records = Model.search_fetch(
+            domain, list(spec.fetch), order=order, limit=page.limit + 1, offset=page.offset
+        )
+        if page.offset == 0 and len(records) <= page.limit:
+            total = len(records)
+        else:
+            total = Model.search_count(domain)
+        records = records[: page.limit]
+        if not page.requested and total > page.limit:
+            raise DCIError(
+                SearchStatusReasonCode.SEARCH_TOO_MANY_RECORDS_FOUND,
+                f"{total} records match; ask for them page by page "
+                f"(pagination.page_size <= {max_page_size})",
+            )
+        data = {
+            "version": DCI_VERSION,
+            "reg_type": self._dci_reg_type_uri,
+            "reg_record_type": spec.name,
+            "reg_records": self._dci_serialize(spec.name, records),
+        }
+        pagination = {
+            "page_size": page.page_size,
+            "page_number": page.page_number,
+            "total_count": total,
+        }
+        return data, pagination
+
+    @api.model
+    def _dci_match(self, record_type, query_type, query, record_ids):
+        """The ids among ``record_ids`` that match a subscription filter."""
+        spec, domain = self._dci_domain(query_type, query, record_type=record_type)
+        return (
+            self.env[spec.model]
+            .search(Domain.AND([domain, Domain("id", "in", list(record_ids))]))
+            .ids
+        )

@@ -1,0 +1,318 @@
+import json
+import logging
+import secrets
+
+import passlib.context
+
+from odoo import _, api, fields, models
+from odoo.addons.spp_dci.dci.jwks import JWKSCache, default_cache
+from odoo.addons.spp_dci.dci.keys import SUPPORTED_ALGORITHMS, KeyMaterialError, PublicKey
+from odoo.exceptions import ValidationError
+
+from ..services.callbacks import parse_hosts
+
+_logger = logging.getLogger(__name__)
+
+#: Scopes a sender can be granted (OidcScope of the authz spec, plus the
+#: ``registry.status`` / ``registry.on-status`` pair the list's "<etc>" leaves open).
+SCOPES = (
+    "registry.search",
+    "registry.subscribe",
+    "registry.status",
+    "registry.on-search",
+    "registry.on-subscribe",
+    "registry.notify",
+    "registry.on-status",
+)
+DEFAULT_SCOPES = "registry.search registry.subscribe registry.status"
+REGISTRY_TYPES = ("social", "crvs", "ibr", "dr", "fr")
+
+# Client secrets are 256-bit random strings made here, so a moderate PBKDF2 cost is
+# enough: the hash protects a leaked database, not a guessable password.
+_secret_crypt = passlib.context.CryptContext(["pbkdf2_sha512"], pbkdf2_sha512__rounds=25000)
+
+# JWKS URLs over plain http:// (test setups only) use a separate cache.
+_insecure_jwks_cache = JWKSCache(allow_http=True)
+
+
+class SppDciSender(models.Model):
+    """A system allowed to call our DCI API: OAuth2 client, signer and callback target."""
+
+    _name = "spp.dci.sender"
+    _description = "DCI Sender"
+    _inherit = ["mail.thread"]
+    _order = "name"
+
+    name = fields.Char(required=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
+    client_id = fields.Char(
+        string="Client ID / Sender ID",
+        required=True,
+        index=True,
+        tracking=True,
+        help="OAuth2 client_id of this system. Its DCI messages must carry the same value in "
+        "header.sender_id, and its signatures in kidId.",
+    )
+    client_secret_hash = fields.Char(copy=False, groups="base.group_system")
+    has_secret = fields.Boolean(compute="_compute_has_secret", string="Secret Set")
+    secret_set_at = fields.Datetime(readonly=True, copy=False)
+    key_ids = fields.One2many("spp.dci.sender.key", "sender_id", string="Public Keys")
+    jwks_url = fields.Char(
+        string="JWKS URL",
+        tracking=True,
+        help="Where the sender publishes its signature keys (GET /.well-known/jwks.json). "
+        "Keys listed below are looked up first.",
+    )
+    jwks_allow_http = fields.Boolean(
+        string="Allow http:// JWKS",
+        groups="spp_dci.group_dci_admin",
+        tracking=True,
+        help="Testing only: a JWKS fetched over plain HTTP can be swapped by anyone on the path.",
+    )
+    signature_policy = fields.Selection(
+        [("required", "Required"), ("off", "Off (unsigned messages accepted)")],
+        default="required",
+        required=True,
+        tracking=True,
+        help="Required: every message must carry a valid DCI signature. Off: for partners that "
+        "cannot sign yet; signatures that are present are still verified, unsigned messages are "
+        "accepted and logged.",
+    )
+    allowed_registry_types = fields.Char(
+        default="social",
+        required=True,
+        tracking=True,
+        help="Registry types (social, crvs, ibr, dr, fr) this sender may call, comma separated.",
+    )
+    scopes = fields.Char(
+        default=DEFAULT_SCOPES,
+        required=True,
+        tracking=True,
+        help="OAuth2 scopes this sender may obtain, space separated: " + ", ".join(SCOPES),
+    )
+    callback_hosts = fields.Text(
+        tracking=True,
+        help="Hosts that may receive our callbacks and notifications, one per line: host, "
+        "host:port or *.domain.",
+    )
+    allow_private_callbacks = fields.Boolean(
+        groups="spp_dci.group_dci_admin",
+        tracking=True,
+        help="Allow callbacks to private, loopback or link-local addresses and over plain "
+        "http:// (internal networks and tests only).",
+    )
+    notify_uri = fields.Char(
+        string="Notify URI",
+        tracking=True,
+        help="Where to POST /registry/notify for this sender's subscriptions. Empty: the "
+        "subscribe request's sender_uri with its last segment 'on-subscribe' replaced by 'notify'.",
+    )
+    callback_token_url = fields.Char(
+        string="Callback Token URL",
+        help="When the sender's callback endpoints require a bearer token: its "
+        "/oauth2/client/token URL. Empty: callbacks are sent without Authorization.",
+    )
+    callback_client_id = fields.Char(string="Callback Client ID")
+    callback_client_secret = fields.Char(
+        string="Callback Client Secret", groups="spp_dci.group_dci_admin"
+    )
+    rate_limit = fields.Integer(
+        string="Rate Limit (requests/minute)",
+        default=600,
+        help="Requests per minute per worker process; 0 disables the limit.",
+    )
+    transaction_ids = fields.One2many("spp.dci.transaction", "sender_id")
+    transaction_count = fields.Integer(compute="_compute_counts")
+    subscription_count = fields.Integer(compute="_compute_counts")
+
+    _client_id_unique = models.Constraint(
+        "UNIQUE(client_id)", "This client ID is already used by another sender."
+    )
+    _rate_limit_positive = models.Constraint(
+        "CHECK(rate_limit >= 0)", "The rate limit cannot be negative."
+    )
+
+    @api.depends("client_secret_hash")
+    def _compute_has_secret(self):
+        for sender in self:
+            sender.has_secret = bool(sender.sudo().client_secret_hash)
+
+    def _compute_counts(self):
+        txn = dict(
+            self.env["spp.dci.transaction"]._read_group(
+                [("sender_id", "in", self.ids)], ["sender_id"], ["__count"]
+            )
+        )
+        sub = dict(
+            self.env["spp.dci.subscription"]._read_group(
+                [("sender_id", "in", self.ids), ("state", "=", "subscribe")],
+                ["sender_id"],
+                ["__count"],
+            )
+        )
+        for sender in self:
+            sender.transaction_count = txn.get(sender, 0)
+            sender.subscription_count = sub.get(sender, 0)
+
+    @api.constrains("client_id")
+    def _check_client_id(self):
+        for sender in self:
+            if (
+                not sender.client_id
+                or "|" in sender.client_id
+                or sender.client_id != sender.client_id.strip()
+            ):
+                raise ValidationError(
+                    _("A client ID must not be empty, contain '|' or surrounding spaces.")
+                )
+
+    @api.constrains("scopes", "allowed_registry_types")
+    def _check_lists(self):
+        for sender in self:
+            unknown = set(sender._dci_scopes()) - set(SCOPES)
+            if unknown:
+                raise ValidationError(_("Unknown scope(s): %s", ", ".join(sorted(unknown))))
+            unknown = set(sender._dci_registry_types()) - set(REGISTRY_TYPES)
+            if unknown:
+                raise ValidationError(_("Unknown registry type(s): %s", ", ".join(sorted(unknown))))
+
+    @api.constrains("signature_policy")
+    def _log_signature_policy(self):
+        for sender in self.filtered(lambda s: s.signature_policy == "off"):
+            _logger.warning(
+                "DCI sender %s accepts unsigned messages (signature policy off)", sender.client_id
+            )
+
+    # --- secrets -------------------------------------------------------------------
+
+    def action_generate_secret(self):
+        """Make a new client secret, store only its hash, show it once."""
+        self.ensure_one()
+        secret = secrets.token_urlsafe(32)
+        self.sudo().write(
+            {
+                "client_secret_hash": _secret_crypt.hash(secret),
+                "secret_set_at": fields.Datetime.now(),
+            }
+        )
+        self.message_post(
+            body=_("A new client secret was generated; the previous one no longer works.")
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "spp.dci.sender.secret",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_sender_id": self.id, "default_client_secret": secret},
+        }
+
+    def _dci_set_secret(self, secret):
+        """Set the client secret (tests, provisioning scripts); only the hash is kept."""
+        self.ensure_one()
+        self.sudo().write(
+            {
+                "client_secret_hash": _secret_crypt.hash(secret),
+                "secret_set_at": fields.Datetime.now(),
+            }
+        )
+
+    def _dci_check_secret(self, secret):
+        self.ensure_one()
+        stored = self.sudo().client_secret_hash
+        if not stored or not isinstance(secret, str) or not secret:
+            return False
+        try:
+            return _secret_crypt.verify(secret, stored)
+        except (ValueError, TypeError):
+            return False
+
+    # --- policy helpers ------------------------------------------------------------
+
+    def _dci_scopes(self):
+        return [scope for scope in (self.scopes or "").replace(",", " ").split() if scope]
+
+    def _dci_registry_types(self):
+        return [t.strip() for t in (self.allowed_registry_types or "").split(",") if t.strip()]
+
+    def _dci_callback_hosts(self):
+        return parse_hosts(self.callback_hosts)
+
+    def _dci_allows_private_callbacks(self):
+        return bool(self.sudo().allow_private_callbacks)
+
+    # --- signature keys ------------------------------------------------------------
+
+    def _dci_public_key(self, kid):
+        """The sender's public key ``kid``: registered keys first, then its JWKS URL.
+
+        Returns None when unknown. JWKS fetch failures raise ``JWKSError``.
+        """
+        self.ensure_one()
+        key = self.key_ids.filtered(lambda k: k.active and k.kid == kid)[:1]
+        if key:
+            return key._dci_public_key()
+        if self.jwks_url:
+            cache = _insecure_jwks_cache if self.sudo().jwks_allow_http else default_cache()
+            return cache.resolver(lambda _sender: self.jwks_url)(self.client_id, kid)
+        return None
+
+
+class SppDciSenderKey(models.Model):
+    """A public signature key registered for a sender (PEM or JWK)."""
+
+    _name = "spp.dci.sender.key"
+    _description = "DCI Sender Public Key"
+    _order = "sender_id, id"
+    _rec_name = "kid"
+
+    sender_id = fields.Many2one("spp.dci.sender", required=True, ondelete="cascade", index=True)
+    active = fields.Boolean(default=True)
+    kid = fields.Char(
+        string="Key ID",
+        help="The key id of the signatures (kidId = sender_id|key id|algorithm). Empty for a "
+        "PEM: the RFC 7638 thumbprint; for a JWK: its kid.",
+    )
+    algorithm = fields.Selection(
+        [(a, a) for a in SUPPORTED_ALGORITHMS], default="ed25519", required=True
+    )
+    public_key = fields.Text(
+        required=True, help="PEM (SubjectPublicKeyInfo) or a public JWK as JSON."
+    )
+
+    _sender_kid_unique = models.Constraint(
+        "UNIQUE(sender_id, kid)", "This key id is already registered."
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        records._fill_kid()
+        return records
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "public_key" in vals or "algorithm" in vals or "kid" in vals:
+            self._fill_kid()
+        return res
+
+    def _fill_kid(self):
+        for key in self:
+            parsed = key._dci_public_key()
+            if not key.kid:
+                key.kid = parsed.kid
+
+    def _dci_public_key(self):
+        self.ensure_one()
+        text = (self.public_key or "").strip()
+        try:
+            if text.startswith("{"):
+                data = json.loads(text)
+                if self.kid and not data.get("kid"):
+                    data["kid"] = self.kid
+                key = PublicKey.from_jwk(data, algorithm=self.algorithm)
+                if self.kid and key.kid != self.kid:
+                    key = PublicKey(self.kid, key.algorithm, key.key)
+                return key
+            return PublicKey.from_pem(text, algorithm=self.algorithm, kid=self.kid or None)
+        except (KeyMaterialError, ValueError) as exc:
+            raise ValidationError(_("Invalid public key: %s", exc)) from exc

@@ -1,0 +1,135 @@
+import logging
+
+from odoo import api, fields, models
+
+_logger = logging.getLogger(__name__)
+
+ACTIONS = [
+    ("search", "Search"),
+    ("subscribe", "Subscribe"),
+    ("unsubscribe", "Unsubscribe"),
+    ("txn-status", "Transaction Status"),
+]
+STATES = [
+    ("received", "Received"),
+    ("done", "Done"),
+    ("rejected", "Rejected"),
+    ("failed", "Failed"),
+]
+
+
+class SppDciTransaction(models.Model):
+    """One DCI request received by our registry (sync or async) and what we answered.
+
+    ``correlation_id`` is ours (unique, sent in the ACK and the callback);
+    ``transaction_id`` and ``message_id`` are the caller's. A sender cannot
+    reuse a ``message_id`` (``rjct.message_id.duplicate``): the unique index
+    covers every accepted message; rejected ones do not take the id.
+    """
+
+    _name = "spp.dci.transaction"
+    _description = "DCI Server Transaction"
+    _inherit = ["spp.dci.delivery.mixin"]
+    _order = "id desc"
+    _rec_name = "correlation_id"
+
+    endpoint_id = fields.Many2one(
+        "fastapi.endpoint", readonly=True, ondelete="set null", index=True
+    )
+    registry_type = fields.Char(readonly=True)
+    sender_id = fields.Many2one("spp.dci.sender", readonly=True, ondelete="restrict", index=True)
+    action = fields.Selection(ACTIONS, readonly=True, required=True)
+    mode = fields.Selection(
+        [("sync", "Synchronous"), ("async", "Asynchronous")], readonly=True, required=True
+    )
+    message_id = fields.Char(readonly=True)
+    message_ts = fields.Datetime(string="Message Time", readonly=True)
+    transaction_id = fields.Char(readonly=True, index=True)
+    correlation_id = fields.Char(readonly=True, required=True, index=True)
+    reference_ids = fields.Json(readonly=True, help="reference_id of each request item.")
+    item_count = fields.Integer(readonly=True)
+    sender_uri = fields.Char(readonly=True)
+    signature_state = fields.Selection(
+        [("verified", "Verified"), ("unsigned", "Unsigned (policy off)"), ("invalid", "Invalid")],
+        readonly=True,
+    )
+    signature_kid = fields.Char(string="Signature Key", readonly=True)
+    state = fields.Selection(STATES, default="received", required=True, readonly=True, index=True)
+    status_reason_code = fields.Char(readonly=True)
+    status_reason_message = fields.Char(readonly=True)
+    done_at = fields.Datetime(readonly=True)
+    request_payload = fields.Json(readonly=True, groups="spp_dci.group_dci_admin")
+    response_payload = fields.Json(readonly=True, groups="spp_dci.group_dci_admin")
+
+    _correlation_id_unique = models.Constraint(
+        "UNIQUE(correlation_id)", "Correlation ids are unique."
+    )
+    _message_id_unique = models.UniqueIndex(
+        "(sender_id, message_id) WHERE state != 'rejected'",
+        "This sender already sent a message with this message_id.",
+    )
+
+    @api.depends("action", "correlation_id")
+    def _compute_display_name(self):
+        for txn in self:
+            txn.display_name = f"{txn.action or ''} {txn.correlation_id or ''}".strip()
+
+    def _dci_process(self):
+        """Job: process an accepted asynchronous request and queue its callback."""
+        from ..services.server import process_async_transaction
+
+        self.ensure_one()
+        if self.state != "received":
+            return f"already {self.state}"
+        return process_async_transaction(self)
+
+    def _dci_txn_status_reply(self):
+        """The ``txn_status`` for a txn-status query about this transaction (see server.py)."""
+        from ..services.server import txn_status_of
+
+        return txn_status_of(self)
+
+    @api.model
+    def _dci_find_for_status(self, sender, txn_type, attribute_type, value):
+        """The requester's latest accepted transaction matching a txnstatus_request."""
+        action = str(txn_type)
+        if attribute_type == "reference_id_list":
+            self.flush_model(["sender_id", "action", "state", "reference_ids"])
+            self.env.cr.execute(
+                "SELECT id FROM spp_dci_transaction WHERE sender_id = %s AND action = %s "
+                "AND state != 'rejected' AND reference_ids ?| %s ORDER BY id DESC LIMIT 1",
+                (sender.id, action, [str(v) for v in value]),
+            )
+            return self.browse([row[0] for row in self.env.cr.fetchall()])
+        field = {"transaction_id": "transaction_id", "correlation_id": "correlation_id"}.get(
+            str(attribute_type)
+        )
+        if not field:
+            return self.browse()
+        return self.search(
+            [
+                ("sender_id", "=", sender.id),
+                ("action", "=", action),
+                ("state", "!=", "rejected"),
+                (field, "=", value),
+            ],
+            order="id desc",
+            limit=1,
+        )
+
+    @api.autovacuum
+    def _gc_old_transactions(self):
+        """Drop payloads of finished transactions older than the retention period."""
+        days = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("spp_dci_server.payload_retention_days", 90)
+        )
+        if days <= 0:
+            return
+        limit = fields.Datetime.subtract(fields.Datetime.now(), days=days)
+        old = self.sudo().search(
+            [("create_date", "<", limit), ("delivery_state", "in", ("none", "sent", "failed"))],
+            limit=10000,
+        )
+        old.write({"request_payload": False, "response_payload": False, "delivery_payload": False})

@@ -1,0 +1,1 @@
+from .dci import dci_endpoint_config, dci_router

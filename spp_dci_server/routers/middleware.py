@@ -1,0 +1,106 @@
+"""Last-resort error handling of the DCI apps.
+
+The OCA ``fastapi`` addon removes the exception handlers of every app so that
+errors reach Odoo's transaction handling. The DCI routes answer their own
+errors (``DCIError`` -> spec bodies); this ASGI middleware catches what is
+left - unknown paths and methods (Starlette's 404/405), and any unexpected
+exception - and answers a spec body instead of Odoo's ``{"detail": ...}``:
+
+* 404/405: ``HttpErrorResponse`` (``err.request.not_found`` / ``err.request.bad``);
+* anything else: the transaction is rolled back, the traceback is logged
+  server-side, and the client gets ``err.service.unavailable`` with HTTP 503
+  (an ERR ACK, or a signed ``rjct`` envelope on the sync paths) - never a
+  traceback, never a 500.
+
+Concurrency errors (serialization failure, deadlock, lock not available) are
+re-raised so that Odoo retries the whole request, as for any other route.
+"""
+
+import json
+import logging
+
+from starlette.exceptions import HTTPException
+
+from odoo.addons.fastapi.context import odoo_env_ctx
+from odoo.addons.spp_dci.dci.codes import ErrorCode
+from odoo.addons.spp_dci.dci.errors import DCIError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+_logger = logging.getLogger(__name__)
+
+
+class DCILastResortMiddleware:
+    def __init__(self, app, config):
+        self.app = app
+        self.config = config
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started or isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+                raise
+            status, body, headers = self._answer(scope, exc)
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+    def _path(self, scope):
+        path = scope.get("path", "")
+        root = scope.get("root_path") or self.config.root_path
+        return path[len(root) :] if root and path.startswith(root) else path
+
+    def _answer(self, scope, exc):
+        from ..services.server import DCIServer, Reply
+
+        env = odoo_env_ctx.get(None)
+        if isinstance(exc, HTTPException) and exc.status_code in (404, 405):
+            code = ErrorCode.REQUEST_NOT_FOUND if exc.status_code == 404 else ErrorCode.REQUEST_BAD
+            err = DCIError(
+                code,
+                "no such path" if exc.status_code == 404 else "method not allowed",
+                exc.status_code,
+            )
+            reply = Reply(exc.status_code, err.http_body(), dict(exc.headers or {}))
+        else:
+            _logger.exception(
+                "DCI endpoint %s: unexpected error on %s", self.config.root_path, scope.get("path")
+            )
+            if env is not None:
+                env.cr.rollback()
+            err = DCIError(
+                ErrorCode.SERVICE_UNAVAILABLE,
+                "internal error; it has been logged, try again later",
+                503,
+            )
+            reply = None
+        if env is None:
+            reply = reply or Reply(err.http_status, err.http_body())
+            body = json.dumps(reply.body).encode()
+            headers = {"Content-Type": "application/json", **reply.headers}
+        else:
+            server = DCIServer(env, self.config)
+            reply = reply or server.error_reply(self._path(scope), err)
+            try:
+                body, headers = server.render(reply)
+            except Exception:
+                _logger.exception("DCI: cannot render the error answer")
+                body, headers = (
+                    json.dumps(err.http_body()).encode(),
+                    {"Content-Type": "application/json"},
+                )
+        return (
+            reply.status,
+            body,
+            [(k.lower().encode(), str(v).encode()) for k, v in headers.items()],
+        )

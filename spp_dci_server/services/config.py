@@ -1,0 +1,22 @@
+"""Per-endpoint settings baked into each FastAPI app (rebuilt when they change)."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    """The settings of one DCI ``fastapi.endpoint`` record.
+
+    The app of an endpoint is rebuilt whenever one of these fields changes
+    (``fastapi.endpoint._fastapi_app_fields``), so requests never read them
+    from the database.
+    """
+
+    endpoint_id: int
+    root_path: str
+    registry_type: str
+    max_page_size: int = 100
+    max_items: int = 100
+    max_body_bytes: int = 1024 * 1024
+    clock_skew: int = 300
+    token_ttl: int = 900

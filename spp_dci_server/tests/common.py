@@ -1,0 +1,352 @@
+"""Test harness of the DCI server: a real sender, real HTTP, a real callback receiver.
+
+Everything goes through the running Odoo over HTTP (``HttpCase``): tokens,
+signed envelopes, the ACK, the queue jobs (run through queue_job's own
+``/queue_job/runjob`` controller, as the job runner does) and the callbacks,
+which a small HTTP server started by the test receives. Every response body is
+validated against the DCI OpenAPI files (``$DCI_SPEC_DIR``).
+"""
+
+import json
+import threading
+import uuid
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from odoo.addons.spp_dci.dci import spec
+from odoo.addons.spp_dci.dci.envelope import build_envelope, verify_envelope
+from odoo.addons.spp_dci.dci.http_signature import verify_response
+from odoo.addons.spp_dci.dci.keys import PublicKey, SigningKey
+from odoo.addons.spp_dci.dci.schemas.common import format_timestamp
+from odoo.tests import HttpCase
+
+ALL_SCOPES = (
+    "registry.search registry.subscribe registry.status registry.on-search "
+    "registry.on-subscribe registry.notify registry.on-status"
+)
+CLIENT_SECRET = "test-secret-0123456789abcdefghijklmnop"
+
+
+class CallbackReceiver:
+    """An HTTP server standing for the caller's system (SP-MIS).
+
+    Records every POST (path, headers, parsed JSON). ``statuses`` is the list of
+    HTTP statuses to answer in turn (then 200); 2xx answers carry an ACK.
+    Serves ``GET /jwks.json`` from ``jwks`` (a sender's published keys).
+    """
+
+    def __init__(self):
+        self.requests = []
+        self.statuses = []
+        self.jwks = {"keys": []}
+        self.jwks_hits = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                receiver.jwks_hits += 1
+                body = json.dumps(receiver.jwks).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                try:
+                    data = json.loads(raw)
+                except ValueError:
+                    data = None
+                receiver.requests.append(
+                    {"path": self.path, "headers": dict(self.headers), "json": data, "raw": raw}
+                )
+                status = receiver.statuses.pop(0) if receiver.statuses else 200
+                correlation = (data or {}).get("message", {}).get("correlation_id") or str(
+                    uuid.uuid4()
+                )
+                body = json.dumps(
+                    {
+                        "message": {
+                            "ack_status": "ACK" if status < 300 else "ERR",
+                            "timestamp": format_timestamp(datetime.now(UTC)),
+                            "correlation_id": correlation,
+                            **(
+                                {}
+                                if status < 300
+                                else {"error": {"code": "err.service.unavailable"}}
+                            ),
+                        }
+                    }
+                ).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self):
+        return self.server.server_address[1]
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class DCIServerCase(HttpCase):
+    """Base of the DCI server tests (a sender, its key, helpers)."""
+
+    spec_name = "social"  # the spec the responses are validated against
+    endpoint_xmlid = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.receiver = CallbackReceiver().start()
+        cls.addClassCleanup(cls.receiver.stop)
+        cls.endpoint = cls._make_endpoint()
+        cls.endpoint._handle_registry_sync()
+        cls.root = cls.endpoint.root_path
+        cls.our_id = cls.env["spp.dci.signing.key"]._dci_sender_id()
+        cls.sender_key = SigningKey.generate()
+        cls.sender = cls._make_sender("spmis-test", cls.sender_key)
+
+    @classmethod
+    def _make_endpoint(cls):
+        return cls.env.ref(cls.endpoint_xmlid)
+
+    @classmethod
+    def _make_sender(cls, client_id, key=None, **values):
+        vals = {
+            "name": f"Test sender {client_id}",
+            "client_id": client_id,
+            "scopes": ALL_SCOPES,
+            "allowed_registry_types": cls.endpoint.dci_registry_type,
+            "callback_hosts": "127.0.0.1",
+            "allow_private_callbacks": True,
+            "rate_limit": 0,
+        }
+        if key is not None:
+            vals["key_ids"] = [
+                (
+                    0,
+                    0,
+                    {
+                        "kid": key.kid,
+                        "algorithm": key.algorithm,
+                        "public_key": key.public_key.to_pem().decode(),
+                    },
+                )
+            ]
+        vals.update(values)
+        sender = cls.env["spp.dci.sender"].create(vals)
+        sender._dci_set_secret(CLIENT_SECRET)
+        return sender
+
+    def setUp(self):
+        super().setUp()
+        self.receiver.requests.clear()
+        self.receiver.statuses.clear()
+
+    # --- HTTP ----------------------------------------------------------------------------
+
+    def url(self, path):
+        return f"{self.root}{path}"
+
+    def get_token(self, client_id="spmis-test", scope=None, secret=CLIENT_SECRET, expect=200):
+        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+        if scope:
+            form["scope"] = scope
+        response = self.url_open(self.url("/oauth2/client/token"), data=form)
+        self.assertEqual(response.status_code, expect, response.text)
+        return response.json()["access_token"] if expect == 200 else response
+
+    def token(self, client_id="spmis-test", scope=None):
+        cache = self.__class__.__dict__.get("_tokens")
+        if cache is None:
+            cache = {}
+            type.__setattr__(self.__class__, "_tokens", cache)
+        key = (client_id, scope)
+        if key not in cache:
+            cache[key] = self.get_token(client_id, scope)
+        return cache[key]
+
+    def post_raw(self, path, body, token=None, content_type="application/json", headers=None):
+        all_headers = {"Content-Type": content_type}
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        all_headers.update(headers or {})
+        return self.opener.post(
+            self.base_url() + self.url(path), data=body, headers=all_headers, timeout=60
+        )
+
+    def post(self, path, envelope, token=None, client_id="spmis-test", **kwargs):
+        token = token if token is not None else self.token(client_id)
+        body = json.dumps(envelope).encode() if not isinstance(envelope, bytes) else envelope
+        return self.post_raw(path, body, token=token or None, **kwargs)
+
+    # --- messages ------------------------------------------------------------------------
+
+    def header(self, action, total_count=1, sender_id="spmis-test", **values):
+        header = {
+            "version": "1.0.0",
+            "message_id": str(uuid.uuid4()),
+            "message_ts": format_timestamp(datetime.now(UTC)),
+            "action": action,
+            "sender_id": sender_id,
+            "receiver_id": self.our_id,
+            "total_count": total_count,
+            "is_msg_encrypted": False,
+        }
+        header.update(values)
+        return header
+
+    def envelope(
+        self,
+        action,
+        message,
+        key=None,
+        sender_id="spmis-test",
+        header=None,
+        signed=True,
+        **header_values,
+    ):
+        header = header or self.header(action, sender_id=sender_id, **header_values)
+        return build_envelope(
+            header, message, (key or self.sender_key) if signed else None, sender_id
+        )
+
+    def search_item(self, query_type, query, reference_id=None, **criteria):
+        return {
+            "reference_id": reference_id or str(uuid.uuid4()),
+            "timestamp": format_timestamp(datetime.now(UTC)),
+            "search_criteria": {"query_type": query_type, "query": query, **criteria},
+        }
+
+    def search_envelope(self, *items, sender_uri=None, **header_values):
+        message = {"transaction_id": str(uuid.uuid4()), "search_request": list(items)}
+        if sender_uri:
+            header_values["sender_uri"] = sender_uri
+        return self.envelope("search", message, total_count=len(items), **header_values)
+
+    # --- checks ----------------------------------------------------------------------------
+
+    def assertSpecResponse(self, path, response, spec_name=None):
+        """The body is a valid reply of POST ``path`` for its HTTP status; returns it."""
+        body = response.json()
+        spec.validate_response(spec_name or self.spec_name, path, body, status=response.status_code)
+        return body
+
+    def assertHttpError(self, response, status, code):
+        self.assertEqual(response.status_code, status, response.text)
+        body = response.json()
+        # every DCI path answers 401 with the spec's HttpErrorResponse: validate against it
+        spec.validate_response("social", "/registry/search", body, status=401)
+        self.assertEqual(body["errors"][0]["code"], code, body)
+        return body
+
+    def assertErrAck(self, response, status, code, path="/registry/search"):
+        self.assertEqual(response.status_code, status, response.text)
+        body = self.assertSpecResponse(path, response)
+        self.assertEqual(body["message"]["ack_status"], "ERR", body)
+        self.assertEqual(body["message"]["error"]["code"], code, body)
+        return body
+
+    def assertRejected(
+        self, response, status, reason_code=None, path="/registry/sync/search", text=None
+    ):
+        """A sync reply ``header.status: rjct`` (signed), optionally with a reason code."""
+        self.assertEqual(response.status_code, status, response.text)
+        body = self.assertSpecResponse(path, response)
+        self.assertEqual(body["header"]["status"], "rjct", body)
+        if reason_code:
+            self.assertEqual(body["header"].get("status_reason_code"), reason_code, body)
+        if text:
+            self.assertIn(text, body["header"].get("status_reason_message", ""), body)
+        self.assertTrue(body.get("signature"), "rejections are signed")
+        return body
+
+    def our_public_keys(self):
+        response = self.url_open(self.url("/.well-known/jwks.json"))
+        self.assertEqual(response.status_code, 200)
+        return {jwk["kid"]: PublicKey.from_jwk(jwk) for jwk in response.json()["keys"]}
+
+    def assertSignedByUs(self, envelope):
+        """The DCI body signature verifies against our published JWKS."""
+        keys = self.our_public_keys()
+        if "message" not in envelope:
+            from odoo.addons.spp_dci.dci.signature import verify_signature
+
+            return verify_signature(
+                envelope["signature"],
+                envelope["header"],
+                None,
+                lambda sender, kid: keys.get(kid) if sender == self.our_id else None,
+                expected_sender_id=self.our_id,
+            )
+        return verify_envelope(
+            envelope,
+            lambda sender, kid: keys.get(kid) if sender == self.our_id else None,
+            expected_sender_id=self.our_id,
+        )
+
+    def assertHttpSigned(self, response):
+        """The HTTP response carries a valid RFC 9421 signature by our key."""
+        keys = self.our_public_keys()
+        result = verify_response(
+            response.status_code, response.headers, response.content, lambda kid: keys.get(kid)
+        )
+        self.assertIn(result.key_id, keys)
+        return result
+
+    # --- queue jobs ----------------------------------------------------------------------------
+
+    def run_jobs(self, rounds=10, ignore_eta=True):
+        """Run the pending DCI jobs through /queue_job/runjob, as the job runner does."""
+        ran = 0
+        for _round in range(rounds):
+            self.env.flush_all()
+            domain = [("state", "=", "pending"), ("model_name", "like", "spp.dci.%")]
+            if not ignore_eta:
+                domain += ["|", ("eta", "=", False), ("eta", "<=", datetime.now())]
+            jobs = self.env["queue.job"].search(domain, order="id")
+            if not jobs:
+                break
+            for job in jobs:
+                self.env.cr.execute(
+                    "UPDATE queue_job SET state = 'enqueued', "
+                    "date_enqueued = now() AT TIME ZONE 'utc' WHERE uuid = %s",
+                    (job.uuid,),
+                )
+                response = self.url_open(
+                    f"/queue_job/runjob?db={self.env.cr.dbname}&job_uuid={job.uuid}", timeout=60
+                )
+                self.assertEqual(response.status_code, 200, response.text)
+                ran += 1
+            self.env.invalidate_all()
+        self.env.invalidate_all()
+        return ran
+
+    def pending_jobs(self):
+        self.env.invalidate_all()
+        return self.env["queue.job"].search(
+            [("state", "=", "pending"), ("model_name", "like", "spp.dci.%")]
+        )
+
+    @staticmethod
+    def soon(seconds=0):
+        return datetime.now(UTC) + timedelta(seconds=seconds)

@@ -1,0 +1,1 @@
+from . import spp_dci_sender_secret

@@ -1,0 +1,1 @@
+from . import registry_changes, spp_dci_registry_social

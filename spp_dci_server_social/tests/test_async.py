@@ -1,0 +1,178 @@
+from datetime import datetime, timedelta
+
+from odoo.addons.spp_dci.dci import spec
+from odoo.addons.spp_dci.dci.http_signature import verify_request
+from odoo.tests import tagged
+
+from .common import SocialCase
+
+ASYNC = "/registry/search"
+
+
+@tagged("post_install", "-at_install")
+class TestAsyncSearch(SocialCase):
+    """/registry/search: ACK now, a queue job, a signed on-search callback to sender_uri."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        params = cls.env["ir.config_parameter"]
+        params.set_param("spp_dci_server.delivery_max_attempts", 3)
+        params.set_param("spp_dci_server.delivery_backoff", 10)
+
+    def ask(self, sender_uri, *items):
+        items = items or (self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-002"}),)
+        envelope = self.search_envelope(*items, sender_uri=sender_uri)
+        response = self.post(ASYNC, envelope)
+        body = self.assertSpecResponse(ASYNC, response)
+        self.assertEqual(response.status_code, 200, body)
+        self.assertEqual(body["message"]["ack_status"], "ACK")
+        self.assertHttpSigned(response)
+        txn = self.env["spp.dci.transaction"].search(
+            [("correlation_id", "=", body["message"]["correlation_id"])]
+        )
+        self.assertEqual(txn.mode, "async")
+        return envelope, body["message"]["correlation_id"], txn
+
+    def test_ack_then_signed_callback(self):
+        sender_uri = self.receiver.url("/spmis/dci/registry/on-search?tenant=7")
+        bad_item = self.search_item(
+            "expression", self.expression({"nope": {"$eq": 1}}), reference_id="bad"
+        )
+        envelope, correlation_id, txn = self.ask(
+            sender_uri,
+            self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-002"}),
+            bad_item,
+        )
+        self.assertEqual(txn.state, "received")
+        self.assertEqual(self.receiver.requests, [], "nothing is sent before the job runs")
+        self.assertTrue(self.pending_jobs())
+        self.run_jobs()
+        [callback] = self.receiver.requests
+        self.assertEqual(
+            callback["path"],
+            "/spmis/dci/registry/on-search?tenant=7",
+            "sender_uri exactly as given",
+        )
+        data = callback["json"]
+        spec.validate_request("social", "/registry/on-search", data)
+        self.assertEqual(data["header"]["action"], "on-search")
+        self.assertEqual(data["header"]["receiver_id"], "spmis-test")
+        self.assertEqual(data["message"]["transaction_id"], envelope["message"]["transaction_id"])
+        self.assertEqual(data["message"]["correlation_id"], correlation_id)
+        results = data["message"]["search_response"]
+        self.assertEqual(results[0]["data"]["reg_records"][0]["name"]["given_name"], "Bob")
+        self.assertEqual(
+            (results[1]["status"], results[1]["status_reason_code"]),
+            ("rjct", "rjct.filter.invalid"),
+        )
+        self.assertSignedByUs(data)
+        # the transport signature (RFC 9421) of the callback request verifies too
+        keys = self.our_public_keys()
+        verify_request(
+            "POST", sender_uri, callback["headers"], callback["raw"], lambda kid: keys.get(kid)
+        )
+        txn.invalidate_recordset()
+        self.assertEqual(
+            (txn.state, txn.delivery_state, txn.delivery_attempts), ("done", "sent", 1)
+        )
+        self.assertEqual(txn.delivery_http_status, 200)
+
+    def test_retries_with_backoff_then_success(self):
+        self.receiver.statuses = [503, 502]
+        _envelope, _correlation, txn = self.ask(self.receiver.url("/cb/on-search"))
+        self.run_jobs(rounds=1)  # process + first delivery attempt
+        self.run_jobs(rounds=1)
+        txn.invalidate_recordset()
+        self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("retrying", 1))
+        self.assertIn("503", txn.delivery_last_error)
+        first_delay = txn.delivery_next_try - datetime.now()
+        self.assertAlmostEqual(first_delay.total_seconds(), 10, delta=5)
+        [job] = self.pending_jobs()
+        self.assertAlmostEqual((job.eta - datetime.now()).total_seconds(), 10, delta=5)
+        self.run_jobs(rounds=1)
+        txn.invalidate_recordset()
+        self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("retrying", 2))
+        self.assertAlmostEqual(
+            (txn.delivery_next_try - datetime.now()).total_seconds(), 20, delta=5
+        )
+        self.run_jobs(rounds=1)
+        txn.invalidate_recordset()
+        self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("sent", 3))
+        self.assertEqual(len(self.receiver.requests), 3)
+        # every attempt carries the same signed message
+        self.assertEqual(len({r["raw"] for r in self.receiver.requests}), 1)
+
+    def test_gives_up_then_retry_button(self):
+        self.receiver.statuses = [500, 500, 500]
+        _envelope, _correlation, txn = self.ask(self.receiver.url("/cb/on-search"))
+        self.run_jobs()
+        txn.invalidate_recordset()
+        self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("failed", 3))
+        self.assertFalse(self.pending_jobs())
+        failed = self.env["spp.dci.transaction"].search(
+            [("delivery_state", "=", "failed"), ("id", "=", txn.id)]
+        )
+        self.assertEqual(failed, txn, "listed by the 'Callback Failed' filter")
+        txn.action_retry_delivery()
+        self.assertEqual(txn.delivery_state, "queued")
+        self.run_jobs()
+        txn.invalidate_recordset()
+        self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("sent", 1))
+        self.assertEqual(len(self.receiver.requests), 4)
+
+    def test_client_error_is_not_retried(self):
+        self.receiver.statuses = [400]
+        _envelope, _correlation, txn = self.ask(self.receiver.url("/cb/on-search"))
+        self.run_jobs()
+        txn.invalidate_recordset()
+        self.assertEqual(
+            (txn.delivery_state, txn.delivery_attempts, txn.delivery_http_status),
+            ("failed", 1, 400),
+        )
+
+    def test_callback_targets_are_checked(self):
+        item = self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-002"})
+        cases = [
+            None,  # no sender_uri at all
+            "https://evil.example.org/on-search",  # not a callback host of the sender
+            "ftp://127.0.0.1/on-search",
+            "http://user:pw@127.0.0.1/on-search",
+        ]
+        for uri in cases:
+            with self.subTest(uri=uri):
+                response = self.post(ASYNC, self.search_envelope(item, sender_uri=uri))
+                self.assertErrAck(response, 400, "err.sender_uri.invalid")
+        # without the administrator's permission, private addresses are refused (SSRF)
+        strict = self._make_sender("spmis-strict", self.sender_key, allow_private_callbacks=False)
+        self.assertTrue(strict)
+        token = self.get_token("spmis-strict")
+        header = self.header(
+            "search", sender_id="spmis-strict", sender_uri="https://127.0.0.1/on-search"
+        )
+        envelope = self.envelope(
+            "search",
+            {"transaction_id": "t", "search_request": [item]},
+            header=header,
+            sender_id="spmis-strict",
+        )
+        response = self.post(ASYNC, envelope, token=token)
+        body = self.assertErrAck(response, 400, "err.sender_uri.invalid")
+        self.assertIn("private", body["message"]["error"]["message"])
+
+    def test_delivery_recheck_blocks_private_targets(self):
+        _envelope, _correlation, txn = self.ask(self.receiver.url("/cb/on-search"))
+        self.sender.allow_private_callbacks = False  # the administrator changed their mind
+        self.run_jobs()
+        txn.invalidate_recordset()
+        self.assertEqual(txn.delivery_state, "failed")
+        self.assertEqual(self.receiver.requests, [])
+        self.sender.allow_private_callbacks = True
+
+    def test_eta_respected_by_runner_filter(self):
+        self.receiver.statuses = [503]
+        self.ask(self.receiver.url("/cb/on-search"))
+        self.run_jobs(rounds=2)
+        self.assertEqual(self.run_jobs(ignore_eta=False), 0, "the retry waits for its eta")
+        self.assertTrue(self.pending_jobs())
+        self.assertGreater(self.pending_jobs().eta, datetime.now() + timedelta(seconds=1))

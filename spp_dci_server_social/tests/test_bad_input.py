@@ -1,0 +1,114 @@
+import json
+
+from odoo.addons.spp_dci_server.services.ratelimit import limiter
+from odoo.tests import tagged
+
+from .common import SocialCase
+
+SYNC = "/registry/sync/search"
+ASYNC = "/registry/search"
+
+
+@tagged("post_install", "-at_install")
+class TestBadInput(SocialCase):
+    """Bad input of any kind gets a spec body with the right code, never a 500."""
+
+    def check_both(self, body, status, code, content_type="application/json"):
+        sync = self.post_raw(SYNC, body, token=self.token(), content_type=content_type)
+        rejected = self.assertRejected(sync, status, text=code)
+        self.assertNotIn("Traceback", sync.text)
+        asynchronous = self.post_raw(ASYNC, body, token=self.token(), content_type=content_type)
+        self.assertErrAck(asynchronous, status, code)
+        self.assertHttpSigned(asynchronous)
+        return rejected
+
+    def test_invalid_json(self):
+        for body in (b"{not json", b"", b"\xff\xfe", b'{"header": NaN}', b"[1, 2]", b'"text"'):
+            with self.subTest(body=body):
+                self.check_both(body, 400, "err.request.bad")
+
+    def test_wrong_content_type(self):
+        body = json.dumps(
+            self.search_envelope(self.search_item("idtype-value", {"type": "UIN", "value": "1"}))
+        )
+        self.check_both(body.encode(), 415, "err.request.bad", content_type="text/plain")
+        self.check_both(
+            b"a=b", 415, "err.request.bad", content_type="multipart/form-data; boundary=x"
+        )
+
+    def test_huge_body(self):
+        body = b'{"header": {}, "message": "' + b"x" * (1024 * 1024 + 10) + b'"}'
+        self.check_both(body, 413, "err.request.bad")
+
+    def test_wrong_types_and_missing_fields(self):
+        item = self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-001"})
+        good = self.search_envelope(item)
+        cases = [
+            ({"header": "nope", "message": good["message"]}, "err.request.bad"),
+            ({"message": good["message"]}, "err.request.bad"),
+            ({"header": good["header"]}, "err.request.bad"),
+            (
+                self.envelope(
+                    "search", {"transaction_id": "t", "search_request": "all"}, total_count=1
+                ),
+                "err.request.bad",
+            ),
+            (
+                self.envelope("search", {"transaction_id": 12, "search_request": [item]}),
+                "err.request.bad",
+            ),
+            (self.envelope("search", {"search_request": [item]}), "err.request.bad"),
+            (
+                self.envelope(
+                    "search", {"transaction_id": "t", "search_request": []}, total_count=0
+                ),
+                "err.request.bad",
+            ),
+            (
+                self.envelope(
+                    "search", {"transaction_id": "t", "search_request": [item]}, total_count="1"
+                ),
+                "rjct.total_count.invalid",
+            ),
+            (
+                self.envelope(
+                    "search", {"transaction_id": "t", "search_request": [item]}, message_id=""
+                ),
+                "err.request.bad",
+            ),
+        ]
+        for envelope, code in cases:
+            with self.subTest(envelope=envelope):
+                response = self.post(SYNC, envelope)
+                if code.startswith("rjct."):
+                    self.assertRejected(response, 400, code)
+                else:
+                    self.assertRejected(response, 400, text=code)
+
+    def test_rate_limit(self):
+        self._make_sender("spmis-limited", self.sender_key, rate_limit=3)
+        limiter.reset()
+        token = self.get_token("spmis-limited")  # the token request counts too
+        statuses = []
+        for _ in range(3):
+            header = self.header("search", sender_id="spmis-limited")
+            envelope = self.envelope(
+                "search",
+                {
+                    "transaction_id": "t",
+                    "search_request": [
+                        self.search_item("idtype-value", {"type": "UIN", "value": "1"})
+                    ],
+                },
+                header=header,
+                sender_id="spmis-limited",
+            )
+            response = self.post(SYNC, envelope, token=token)
+            statuses.append(response.status_code)
+        self.assertEqual(statuses, [200, 200, 429])
+        self.assertRejected(response, 429, text="err.request.too_many_requests")
+        self.assertGreaterEqual(int(response.headers["Retry-After"]), 1)
+        response = self.post_raw(ASYNC, b"{}", token=token)
+        self.assertErrAck(response, 429, "err.request.too_many_requests")
+        self.assertIn("Retry-After", response.headers)
+        limiter.reset()

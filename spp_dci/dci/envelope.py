@@ -33,14 +33,17 @@ def build_envelope(
 ) -> dict:
     """Return a JSON-ready ``{"signature", "header", "message"}`` dict.
 
+    ``message=None`` builds a header-only envelope (e.g. a callback with
+    ``header.status: rjct``), signed over ``{"header": ...}``.
+
     ``header``/``message`` may be dicts or pydantic models (dumped with
     ``mode="json", exclude_none=True, by_alias=True``). With ``signer=None``
     the envelope has no ``signature`` key (the spec makes it optional; use
     that only where the peer agreed to unsigned traffic).
     """
     header = to_json_data(header)
-    message = to_json_data(message)
-    if not isinstance(header, dict) or not isinstance(message, dict):
+    message = None if message is None else to_json_data(message)
+    if not isinstance(header, dict) or not isinstance(message, dict | None):
         raise TypeError("header and message must be JSON objects (dicts or pydantic models)")
     header_sender = header.get("sender_id")
     if header_sender is not None and header_sender != sender_id:
@@ -51,7 +54,8 @@ def build_envelope(
             header, message, signer, sender_id, ttl=ttl, now=now
         )
     envelope["header"] = header
-    envelope["message"] = message
+    if message is not None:  # header-only envelopes (status rjct) carry no message
+        envelope["message"] = message
     return envelope
 
 
@@ -78,8 +82,10 @@ def verify_envelope(
         raise MalformedSignature("envelope must be a JSON object")
     header = envelope.get("header")
     message = envelope.get("message")
-    if not isinstance(header, dict) or "message" not in envelope:
-        raise MalformedSignature("envelope needs a header object and a message")
+    if not isinstance(header, dict):
+        raise MalformedSignature("envelope needs a header object")
+    if message is not None and not isinstance(message, dict):
+        raise MalformedSignature("the envelope's message must be a JSON object")
     signature = envelope.get("signature")
     if signature in (None, ""):
         if require_signature:

@@ -186,8 +186,16 @@ def _now(now) -> int:
 
 
 def signing_payload(header, message) -> dict:
-    """The object whose canonical JSON is digested: the envelope minus ``signature``."""
-    return {"header": to_json_data(header), "message": to_json_data(message)}
+    """The object whose canonical JSON is digested: the envelope minus ``signature``.
+
+    A header-only envelope (``message`` is ``None``, e.g. a callback with
+    ``status: rjct``) is digested as it travels: ``{"header": ...}``, no
+    ``message`` member (the spec has no nullable fields, so none is sent).
+    """
+    payload = {"header": to_json_data(header)}
+    if message is not None:
+        payload["message"] = to_json_data(message)
+    return payload
 
 
 def body_digest(header, message) -> str:

@@ -171,6 +171,21 @@ class TestDciSignature(BaseCase):
         self.assertEqual(caught.exception.code, "err.signature.missing")
         self.assertIsNone(verify_envelope(envelope, self.registry, require_signature=False))
 
+    def test_header_only_envelope(self):
+        # a callback with header.status rjct has no message: signed over {"header"} as sent
+        header = _header(action="on-search", status="rjct")
+        envelope = build_envelope(header, None, self.ed_key, SENDER, now=NOW)
+        self.assertNotIn("message", envelope)
+        self.assertEqual(dci_signature.signing_payload(header, None), {"header": header})
+        self.assertEqual(verify_envelope(envelope, self.registry, now=NOW).key_id, "ed-1")
+        forged = copy.deepcopy(envelope)
+        forged["header"]["status"] = "succ"
+        with self.assertRaises(BadSignature):
+            verify_envelope(forged, self.registry, now=NOW)
+        # a message added in transit changes the digest
+        with self.assertRaises(BadSignature):
+            verify_envelope({**envelope, "message": {}}, self.registry, now=NOW)
+
     def test_builder_refuses_inconsistent_sender(self):
         with self.assertRaises(ValueError):
             build_envelope(_header(sender_id="other.example.org"), MESSAGE, self.ed_key, SENDER)

@@ -81,9 +81,6 @@ from odoo.addons.spp_dci.dci.schemas.subscribe import (
 from odoo.addons.spp_dci.dci.schemas.txn import TxnStatusResponse
 from odoo.addons.spp_dci.dci.signature import (
     SignatureError,
-    SignatureMissing,
-    create_signature,
-    verify_signature,
 )
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
@@ -265,13 +262,7 @@ class DCIServer:
             total_count=0,
             completed_count=0,
         )
-        # build_envelope needs a message object; a header-only envelope is signed over
-        # {"header": ..., "message": null} (see docs/server.md, "Signatures").
-        header = header.to_json()
-        return {
-            "signature": create_signature(header, None, self.signer, self.our_id),
-            "header": header,
-        }
+        return build_envelope(header, None, self.signer, self.our_id)
 
     def error_reply(self, path, err: DCIError, sender=None):
         headers = dict(err.http_headers)
@@ -492,28 +483,13 @@ class DCIServer:
 
         required = sender.signature_policy != "off"
         try:
-            if "message" in data:
-                verified = verify_envelope(
-                    data,
-                    resolve,
-                    require_signature=required,
-                    expected_sender_id=sender.client_id,
-                    max_validity=MAX_SIGNATURE_VALIDITY,
-                )
-            elif data.get("signature"):
-                # a header-only callback (status rjct): signed over {"header": ..., "message": null}
-                verified = verify_signature(
-                    data["signature"],
-                    header,
-                    None,
-                    resolve,
-                    expected_sender_id=sender.client_id,
-                    max_validity=MAX_SIGNATURE_VALIDITY,
-                )
-            elif required:
-                raise SignatureMissing("the envelope is not signed")
-            else:
-                verified = None
+            verified = verify_envelope(
+                data,
+                resolve,
+                require_signature=required,
+                expected_sender_id=sender.client_id,
+                max_validity=MAX_SIGNATURE_VALIDITY,
+            )
         except SignatureError as exc:
             raise DCIError(exc.code, f"signature rejected ({exc.reason}): {exc}") from None
         except JWKSError as exc:

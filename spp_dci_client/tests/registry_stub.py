@@ -152,6 +152,7 @@ class StubRegistry:
         self.sender_id = sender_id
         self.key = ed25519.Ed25519PrivateKey.generate()
         self.kid = "stub-key-1"
+        self.instance_id = uuid.uuid4().hex
         self.published = {self.kid: self.key.public_key()}
         #: our (the client's) public keys, kid -> Ed25519PublicKey
         self.client_keys = dict(client_keys or {})
@@ -218,7 +219,9 @@ class StubRegistry:
 
     @property
     def jwks_url(self):
-        return self.url + "/.well-known/jwks.json"
+        # Unique per stub: a later stub may reuse the port, and the process-wide JWKS
+        # cache must not serve it the keys of an earlier stub with the same kids.
+        return f"{self.url}/.well-known/jwks.json?stub={self.instance_id}"
 
     # -- keys ------------------------------------------------------------------------
 
@@ -637,7 +640,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(raw)
 
     def do_GET(self):
-        if self.path == "/.well-known/jwks.json":
+        if self.path.split("?", 1)[0] == "/.well-known/jwks.json":
             return self._send(
                 200, self.stub.jwks(), headers={"Cache-Control": self.stub.jwks_cache_control}
             )

@@ -1,2 +1,5 @@
-from . import test_install
-from . import test_client_against_own_server
+from . import (
+    test_client_against_own_server,
+    test_demo_mis,
+    test_install,
+)

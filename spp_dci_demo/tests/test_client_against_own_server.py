@@ -1,167 +1,77 @@
 # Part of OpenSPP. See LICENSE file for full copyright and licensing details.
-"""spp_dci_client against this project's own DCI server (/dci/social), over real HTTP.
+"""Outbound, social: the demo data source searches this project's own /dci/social.
 
-This OpenSPP is both sides: its client (a data source pointing at its own
-/dci/social) calls its own registry server, which answers, and - for async
-requests - calls back our receivers on the same DCI app. The server knows the
-client as the DCI sender ``<our sender id>``, with our public key; the
-client knows the server as a data source with the server's JWKS.
-
-Jobs are performed in the test thread (queue_job's ``Job.perform``): the
-server's delivery job POSTs to this same Odoo, which could not answer while a
-``/queue_job/runjob`` request held the test cursor.
+This OpenSPP is both sides: its client (the demo data source "This OpenSPP:
+Social Registry") calls its own registry server over HTTP, which knows it as
+the demo sender ``openspp``; for async requests the server calls back our
+receivers on the same DCI app. Nothing here is configured by the test: it is
+what the demo data gives an administrator.
 """
 
 import contextlib
-import json
 from unittest.mock import patch
 
-from odoo.addons.queue_job.job import Job
-from odoo.addons.spp_dci.dci import spec
-from odoo.addons.spp_dci_client.models.spp_dci_data_source import jwks_cache_for
-from odoo.addons.spp_dci_server_social.tests.common import SURNAME, SocialCase
+from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import tagged
 
-SECRET = "own-server-secret-0123456789abcdefghij"
-ALL_SCOPES = (
-    "registry.search registry.subscribe registry.status registry.on-search "
-    "registry.on-subscribe registry.notify registry.on-status"
-)
+from .common import DemoCase
 
 
 @tagged("post_install", "-at_install")
-class TestClientAgainstOwnServer(SocialCase):
+class TestClientAgainstOwnServer(DemoCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        root = cls.base_url() + cls.root
-        signer = cls.env["spp.dci.signing.key"]._dci_signer()
-        sender = cls.env["spp.dci.sender"].create(
-            {
-                "name": "This OpenSPP's own DCI client",
-                "client_id": cls.our_id,
-                "scopes": ALL_SCOPES,
-                "allowed_registry_types": "social",
-                "key_ids": [
-                    (
-                        0,
-                        0,
-                        {
-                            "kid": signer.kid,
-                            "algorithm": signer.algorithm,
-                            "public_key": signer.public_key.to_pem().decode(),
-                        },
-                    )
-                ],
-                "callback_hosts": "127.0.0.1",
-                "allow_private_callbacks": True,
-                "rate_limit": 0,
-                "callback_token_url": root + "/oauth2/client/token",
-                "callback_client_id": cls.our_id,
-                "callback_client_secret": SECRET,
-            }
-        )
-        sender._dci_set_secret(SECRET)
-        cls.source = cls.env["spp.dci.data.source"].create(
-            {
-                "name": "This OpenSPP (social registry)",
-                "registry_type": "social",
-                "base_url": root,
-                "registry_sender_id": cls.our_id,
-                "jwks_url": root + "/.well-known/jwks.json",
-                "auth_type": "oauth2",
-                "oauth2_client_id": cls.our_id,
-                "oauth2_client_secret": SECRET,
-                "callback_base_url": root,
-                "timeout": 30,
-                "page_size": 2,
-            }
-        )
-
-    def setUp(self):
-        super().setUp()
-        # the JWKS cache is per process: start each test from what our server publishes now
-        jwks_cache_for(self.source.jwks_url).invalidate(self.source.jwks_url)
-
-    @contextlib.contextmanager
-    def served(self):
-        """Let our own HTTP server answer while the client (in this thread) waits for it."""
-        self.env.flush_all()
-        with self.allow_requests(all_requests=True):
-            yield
-        self.env.invalidate_all()
-
-    def perform_jobs(self):
-        """Perform the pending DCI jobs here (their HTTP calls reach this same Odoo)."""
-        done = []
-        for _round in range(5):
-            self.env.flush_all()
-            jobs = self.env["queue.job"].search(
-                [("state", "=", "pending"), ("model_name", "like", "spp.dci.%")], order="id"
-            )
-            if not jobs:
-                break
-            for record in jobs:
-                job = Job.load(self.env, record.uuid)
-                with self.served():
-                    job.perform()
-                job.set_done()
-                job.store()
-                done.append(record.model_name)
-        self.env.invalidate_all()
-        return done
+        cls.source = cls.env.ref("spp_dci_demo.demo_source_social")
+        cls.our_id = cls.env["spp.dci.signing.key"]._dci_sender_id()
 
     def test_connection_button(self):
         with self.served():
+            self.source.with_user(self.env.ref("base.user_admin")).action_test_connection()
+        self.assertTrue(self.source.last_check_ok, self.source.last_check_message)
+        self.assertIn("OAuth2: token obtained", self.source.last_check_message)
+        self.assertIn(f"signed by {self.our_id} with key", self.source.last_check_message)
+
+    def test_reconnect_demo_loops(self):
+        """DCI > Demo > Reconnect Demo Loops: new secrets on both sides, still connected."""
+        sender = self.env.ref("spp_dci_demo.demo_sender_openspp")
+        before = sender.sudo().client_secret_hash
+        action = self.env.ref("spp_dci_demo.action_dci_demo_connect_loops")
+        result = action.with_user(self.env.ref("base.user_admin")).run()
+        self.assertIn(self.source.name, result["params"]["message"])
+        self.assertNotEqual(sender.sudo().client_secret_hash, before)
+        self.assertEqual(len(self.source.public_key_ids), 1, "the pinned key is not duplicated")
+        with self.served():
             ok, message = self.source._dci_check_connection()
         self.assertTrue(ok, message)
-        self.assertIn("OAuth2: token obtained", message)
-        self.assertIn(f"signed by {self.our_id} with key", message)
 
     def test_sync_search_with_paging(self):
-        query = self.expression({"surname": {"$eq": SURNAME}})
+        query = {
+            "type": "ns:org:QueryType:expression",
+            "value": {"expression": {"query": {"surname": {"$eq": "Santos"}}}},
+        }
         with self.served():
             records = list(
-                self.source._dci_iter_records("expression", query, reg_record_type="Person")
+                self.source.with_user(self.case_worker)._dci_iter_records(
+                    "expression", query, page_size=3, reg_record_type="Person"
+                )
             )
         self.assertEqual(
-            sorted(r["name"]["given_name"] for r in records), ["Alice", "Bob", "Charlie", "Daisy"]
+            sorted(r["name"]["given_name"] for r in records), ["Ana", "Jose", "Maria", "Paolo"]
         )
-        pages = self.env["spp.dci.client.exchange.log"].search(
-            [
-                ("data_source_ref", "=", self.source.id),
-                ("action", "=", "search"),
-                ("status", "=", "ok"),
-            ]
-        )
-        self.assertEqual(len(pages), 2, "four records, two per page")
-        for page in pages:  # what our server answered is what the spec says
-            spec.validate_response(
-                "social", "/registry/sync/search", json.loads(page.response_payload)
-            )
+        pages = self.assertSpecAnswers("social", self.source)
+        self.assertEqual(len(pages), 2, "four records, three per page")
 
     def test_sync_search_by_id(self):
         with self.served():
             result = self.source._dci_sync_search(
-                "idtype-value", {"type": "UIN", "value": "ZB-UIN-002"}
+                "idtype-value", {"type": "BRN", "value": "DEMO-BRN-0004"}
             )
         self.assertEqual(result.header.sender_id, self.our_id)
         [record] = result.message.search_response[0].data.reg_records
-        self.assertEqual(record["name"]["given_name"], "Bob")
+        self.assertEqual(record["name"]["given_name"], "Paolo")
 
     def test_async_search_round_trip(self):
-        with self.served():
-            # Our keys reach the JWKS cache as in production (the first verified answer).
-            # Here it matters: our receiver, inside a request on the one test cursor, could
-            # not fetch them from this same Odoo.
-            self.assertTrue(self.source._dci_check_connection()[0])
-            sent = self.source._dci_search_async(
-                "idtype-value", {"type": "UIN", "value": "ZB-UIN-004"}
-            )
-        txn = self.env["spp.dci.client.transaction"].browse(sent["id"])
-        self.assertEqual((txn.state, txn.ack_status), ("pending", "ACK"))
-        self.assertTrue(txn.correlation_id)
-
         source_class = type(self.env["spp.dci.data.source"])
         original = source_class._dci_handle_records
         calls = []
@@ -170,18 +80,30 @@ class TestClientAgainstOwnServer(SocialCase):
             calls.append((source.id, records, kwargs))
             return original(source, records, **kwargs)
 
-        with patch.object(source_class, "_dci_handle_records", spy):
-            ran = self.perform_jobs()
-        # the server processed and delivered; our receiver accepted, the inbox job handled
-        self.assertIn("spp.dci.transaction", ran)
-        self.assertIn("spp.dci.inbox", ran)
+        with trap_jobs() as trap, contextlib.ExitStack() as stack:
+            with self.served():
+                sent = self.source.with_user(self.case_worker)._dci_search_async(
+                    "idtype-value", {"type": "UIN", "value": "DEMO-UIN-0007"}
+                )
+            txn = self.env["spp.dci.client.transaction"].browse(sent["id"])
+            self.assertEqual((txn.state, txn.ack_status), ("pending", "ACK"))
+            self.assertTrue(txn.correlation_id)
+            stack.enter_context(patch.object(source_class, "_dci_handle_records", spy))
+            ran = self.run_jobs(trap)
+        # the server processed and delivered; our receiver accepted; the inbox job handled
+        self.assertEqual(
+            ran,
+            [
+                "spp.dci.transaction._dci_process",
+                "spp.dci.transaction._dci_deliver",
+                "spp.dci.inbox._dci_dispatch",
+            ],
+        )
         self.assertEqual((txn.state, txn.callback_count, txn.record_count), ("done", 1, 1))
         [(source_id, records, kwargs)] = calls
         self.assertEqual(source_id, self.source.id)
-        self.assertEqual(records[0]["name"]["given_name"], "Daisy")
+        self.assertEqual(records[0]["name"]["given_name"], "Miguel")
         self.assertEqual(kwargs["action"], "on-search")
-        incoming = self.env["spp.dci.client.exchange.log"].search(
-            [("data_source_ref", "=", self.source.id), ("direction", "=", "incoming")]
-        )
+        incoming = self.exchanges(self.source, direction="incoming")
         self.assertEqual((incoming.action, incoming.status), ("on-search", "ok"))
         self.assertEqual(incoming.transaction_id, txn.transaction_id)

@@ -1,0 +1,1 @@
+from . import spp_dci_demo_enrolment, spp_dci_demo_person, spp_dci_demo_setup, spp_dci_registry_demo

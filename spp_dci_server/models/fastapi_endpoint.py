@@ -29,6 +29,11 @@ class FastapiEndpoint(models.Model):
         compute="_compute_dci_implementation",
         help="The model that answers searches.",
     )
+    dci_sender_id = fields.Char(
+        string="Registry Sender ID",
+        help="The DCI id this endpoint answers as (header.sender_id, signature kidId, token "
+        "issuer; callers' receiver_id). Empty: the system parameter spp_dci.sender_id.",
+    )
     dci_max_page_size = fields.Integer(string="Maximum Page Size", default=100)
     dci_max_items = fields.Integer(
         string="Maximum Items per Message",
@@ -90,6 +95,7 @@ class FastapiEndpoint(models.Model):
         return [
             *super()._fastapi_app_fields(),
             "dci_registry_type",
+            "dci_sender_id",
             "dci_max_page_size",
             "dci_max_items",
             "dci_max_body_bytes",
@@ -108,6 +114,7 @@ class FastapiEndpoint(models.Model):
             max_body_bytes=self.dci_max_body_bytes,
             clock_skew=self.dci_clock_skew,
             token_ttl=self.dci_token_ttl,
+            sender_id=self.dci_sender_id or None,
         )
 
     def _get_fastapi_routers(self):

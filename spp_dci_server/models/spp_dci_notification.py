@@ -137,7 +137,7 @@ class SppDciNotification(models.Model):
             {"transaction_id": transaction_id, "notify_event": events}
         )
         keys = self.env["spp.dci.signing.key"].sudo()
-        our_id = keys._dci_sender_id()
+        our_id = subscription.endpoint_id.dci_sender_id or keys._dci_sender_id()
         header = MsgCallbackHeader(
             message_id=str(uuid.uuid4()),
             message_ts=now,

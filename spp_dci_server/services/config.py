@@ -20,3 +20,5 @@ class EndpointConfig:
     max_body_bytes: int = 1024 * 1024
     clock_skew: int = 300
     token_ttl: int = 900
+    #: DCI id of this endpoint (header.sender_id, kidId, token iss); None: spp_dci.sender_id
+    sender_id: str | None = None

@@ -214,7 +214,9 @@ class DCIServer:
     @property
     def our_id(self):
         if self._our_id is None:
-            self._our_id = self.env["spp.dci.signing.key"].sudo()._dci_sender_id()
+            self._our_id = (
+                self.config.sender_id or self.env["spp.dci.signing.key"].sudo()._dci_sender_id()
+            )
         return self._our_id
 
     def _token_keys(self):

@@ -121,7 +121,7 @@ class DCIServerCase(HttpCase):
         cls.endpoint = cls._make_endpoint()
         cls.endpoint._handle_registry_sync()
         cls.root = cls.endpoint.root_path
-        cls.our_id = cls.env["spp.dci.signing.key"]._dci_sender_id()
+        cls.our_id = cls.endpoint.dci_sender_id or cls.env["spp.dci.signing.key"]._dci_sender_id()
         cls.sender_key = SigningKey.generate()
         cls.sender = cls._make_sender("spmis-test", cls.sender_key)
 
@@ -288,16 +288,6 @@ class DCIServerCase(HttpCase):
     def assertSignedByUs(self, envelope):
         """The DCI body signature verifies against our published JWKS."""
         keys = self.our_public_keys()
-        if "message" not in envelope:
-            from odoo.addons.spp_dci.dci.signature import verify_signature
-
-            return verify_signature(
-                envelope["signature"],
-                envelope["header"],
-                None,
-                lambda sender, kid: keys.get(kid) if sender == self.our_id else None,
-                expected_sender_id=self.our_id,
-            )
         return verify_envelope(
             envelope,
             lambda sender, kid: keys.get(kid) if sender == self.our_id else None,

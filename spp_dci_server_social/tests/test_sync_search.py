@@ -2,6 +2,8 @@ import uuid
 
 from odoo.tests import tagged
 
+from odoo.addons.fastapi.pools import fastapi_app_pool
+
 from .common import SURNAME, SocialCase
 
 
@@ -337,3 +339,37 @@ class TestSyncSearch(SocialCase):
             "search_response"
         ][0]
         self.assertEqual(item["status_reason_code"], "rjct.pagination.invalid", item)
+
+
+@tagged("post_install", "-at_install")
+class TestEndpointSenderId(SocialCase):
+    """An endpoint can answer as its own DCI id (several registries on one server)."""
+
+    @classmethod
+    def _make_endpoint(cls):
+        endpoint = super()._make_endpoint()
+        endpoint.dci_sender_id = "sr.example.gov"
+        endpoint.flush_recordset()
+        # Running servers rebuild apps when the change commits; inside the test transaction
+        # we drop the pooled app ourselves, now and after the rollback.
+        fastapi_app_pool.invalidate(cls.env)
+        cls.addClassCleanup(fastapi_app_pool.invalidate, cls.env)
+        return endpoint
+
+    def test_replies_tokens_and_signatures_use_the_endpoint_id(self):
+        self.assertEqual(self.our_id, "sr.example.gov")
+        response, body = self.sync_search(
+            self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-001"})
+        )
+        self.assertEqual(response.status_code, 200, body)
+        self.assertEqual(body["header"]["sender_id"], "sr.example.gov")
+        self.assertEqual(self.assertSignedByUs(body).sender_id, "sr.example.gov")
+        # a caller addressing the system-wide id is addressing another registry
+        response = self.post(
+            "/registry/sync/search",
+            self.search_envelope(
+                self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-001"}),
+                receiver_id=self.env["spp.dci.signing.key"]._dci_sender_id(),
+            ),
+        )
+        self.assertNotEqual(response.status_code, 200)

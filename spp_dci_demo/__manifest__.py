@@ -24,6 +24,7 @@
         "demo/spp_dci_sender_demo.xml",
         "demo/spp_dci_demo_menus.xml",
         "demo/spp_dci_data_source_demo.xml",
+        "demo/spp_dci_demo_registry_loops.xml",
     ],
     "installable": True,
 }

@@ -247,6 +247,7 @@ class TestDRCheck(DRHttpCase):
             self.d1.with_user(outsider).read(["dr_is_disabled"])
 
     def test_no_dr_configured(self):
-        self.source.active = False
+        # every DR source, the demo one included, so that none is configured
+        self.env["spp.dci.data.source"].search([("registry_type", "=", "dr")]).active = False
         with self.assertRaisesRegex(UserError, "No disability registry is configured"):
             self.d1.with_user(self.case_worker).action_dr_check_disability()

@@ -42,6 +42,32 @@ class StubRegistryMixin:
         values.update(vals)
         return self.env["spp.dci.data.source"].create(values)
 
+    def registrant(self, name, identifiers):
+        """A registrant holding ``identifiers``, ``[(id type code, value)]``."""
+        codes = [code for code, _value in identifiers]
+        types = {t.code: t for t in self.env["spp.id.type"].search([("code", "in", codes)])}
+        return self.env["res.partner"].create(
+            {
+                "name": name,
+                "is_registrant": True,
+                "registry_id_ids": [
+                    (0, 0, {"id_type_id": types[code].id, "value": value})
+                    for code, value in identifiers
+                ],
+            }
+        )
+
+    def run_list_action(self, xmlid, partners, user):
+        """Run the server action ``xmlid`` on ``partners`` as ``user``: returns its result."""
+        result = (
+            self.env.ref(xmlid)
+            .with_user(user)
+            .with_context(active_model="res.partner", active_ids=partners.ids)
+            .run()
+        )
+        self.env.invalidate_all()
+        return result
+
     def logs(self, **domain):
         return self.env["spp.dci.client.exchange.log"].search(
             [(key, "=", value) for key, value in domain.items()], order="id"

@@ -148,6 +148,9 @@ def self_signed_certificate(directory):
 class StubRegistry:
     """The registry's state and behaviour; ``start()`` serves it, ``stop()`` ends it."""
 
+    #: the spec bundle our requests and its answers are checked against (None: by path)
+    spec_name = None
+
     def __init__(self, *, sender_id="stub.registry.test", client_keys=None, records=7, tls=False):
         self.sender_id = sender_id
         self.key = ed25519.Ed25519PrivateKey.generate()
@@ -388,10 +391,17 @@ class StubRegistry:
 
     # -- the HTTP side ---------------------------------------------------------------
 
+    def _spec_for(self, path):
+        return self.spec_name or SPEC_OF_PATH.get(path, SPEC)
+
+    def requests_to(self, path):
+        """The bodies of the DCI requests we sent to ``path``."""
+        return [body for seen, body in self.requests if seen == path]
+
     def check_request(self, path, body, headers):
         """Spec, signature and token of a request; returns (status, error body) or None."""
         self.requests.append((path, body))
-        errors = spec.request_errors(SPEC_OF_PATH.get(path, SPEC), path, body)
+        errors = spec.request_errors(self._spec_for(path), path, body)
         if errors:
             self.spec_errors.append((path, errors))
         if self.auth is not None:
@@ -411,7 +421,7 @@ class StubRegistry:
 
     def reply(self, path, status, body):
         if status == 200 and self.mode == "ok":
-            errors = spec.response_errors(SPEC_OF_PATH.get(path, SPEC), path, body, status)
+            errors = spec.response_errors(self._spec_for(path), path, body, status)
             if errors:
                 self.reply_errors.append((path, errors))
         return status, body

@@ -217,19 +217,7 @@ class SppDciDataSource(models.Model):
 
     def _crvs_subscribed(self, event):
         sent = self._crvs_subscribe(event)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Subscription requested"),
-                "message": self.env._(
-                    "The CRVS acknowledged (%(ack)s); the subscription is active once it "
-                    "confirms on on-subscribe.",
-                    ack=sent["ack_status"],
-                ),
-                "type": "success",
-            },
-        }
+        return self._dci_subscribed_notification(sent, "CRVS")
 
     def action_crvs_subscribe_births(self):
         return self._crvs_subscribed(mapping.BIRTH)

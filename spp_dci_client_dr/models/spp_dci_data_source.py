@@ -1,11 +1,11 @@
 # Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from odoo import Command, api, fields, models
 from odoo.addons.spp_dci.dci.codes import RequestStatus
-from odoo.addons.spp_dci.dci.schemas import utc_now
 from odoo.addons.spp_dci_client.client.service import new_id
+from odoo.addons.spp_dci_client.models import registrant_check
 from odoo.exceptions import AccessError, UserError
 
 from .. import mapping
@@ -13,20 +13,17 @@ from .. import mapping
 #: The DR-only sync endpoints (their answers are signed on-search envelopes).
 SYNC_DISABLED = "/registry/sync/disabled"
 SYNC_DISABILITY_DETAILS = "/registry/sync/get-disability-details"
-SYNC_SEARCH = "/registry/sync/search"
 
 _logger = logging.getLogger(__name__)
 
 
 @dataclass
-class CheckSummary:
+class CheckSummary(registrant_check.CheckSummary):
     """What one disability check found, in words for the case worker."""
 
     disabled: int = 0
     not_disabled: int = 0
     not_registered: int = 0
-    requests: int = 0
-    problems: list = field(default_factory=list)  # (registrant name, reason)
 
     @property
     def checked(self):
@@ -84,12 +81,9 @@ class SppDciDataSource(models.Model):
 
     @api.model
     def _dr_default_source(self):
-        source = self.search([("registry_type", "=", "dr")], limit=1)
-        if not source:
-            raise UserError(
-                self.env._("No disability registry is configured (DCI > Client > Data Sources).")
-            )
-        return source
+        return self._dci_default_source(
+            "dr", self.env._("No disability registry is configured (DCI > Client > Data Sources).")
+        )
 
     def _dr_ensure(self):
         self.ensure_one()
@@ -102,18 +96,7 @@ class SppDciDataSource(models.Model):
 
     def _dr_identifiers(self, partners):
         """``{partner id: (type code, value)}``: the identifier to ask with (one query)."""
-        rows = (
-            self.env["spp.registry.id"]
-            .sudo()
-            .search_fetch(
-                [("partner_id", "in", partners.ids), ("id_type_id", "in", self.dr_id_type_ids.ids)],
-                ["partner_id", "id_type_id", "value"],
-            )
-        )
-        chosen = {}
-        for row in rows.sorted(lambda r: (r.id_type_id.sequence, r.id_type_id.id, r.id)):
-            chosen.setdefault(row.partner_id.id, (row.id_type_id.code, row.value))
-        return chosen
+        return self._dci_registrant_identifiers(partners, self.dr_id_type_ids)
 
     def _dr_check_registrants(self, partners):
         """Ask the DR about ``partners`` and store what it says; returns a :class:`CheckSummary`.
@@ -125,16 +108,9 @@ class SppDciDataSource(models.Model):
         self._dr_ensure()
         partners = partners.sudo()
         summary = CheckSummary()
-        identifiers = self._dr_identifiers(partners)
-        wanted = {}
-        for partner in partners:
-            if not partner.is_registrant or partner.is_group:
-                summary.problems.append((partner.display_name, "not an individual registrant"))
-            elif partner.id not in identifiers:
-                types = ", ".join(self.dr_id_type_ids.mapped("code")) or "none configured"
-                summary.problems.append((partner.display_name, f"no identifier of type {types}"))
-            else:
-                wanted[partner.id] = identifiers[partner.id]
+        wanted = self._dci_split_registrants(
+            partners, self.dr_id_type_ids, summary, individuals_only=True
+        )
         if self.dr_check_method == "disabled":
             answers = self._dr_ask_one_by_one(wanted, summary)
         else:
@@ -159,38 +135,13 @@ class SppDciDataSource(models.Model):
 
         Returns ``{partner id: DisabilityResult | reason}``.
         """
-        answers = {}
-        partner_ids = list(wanted)
-        size = self.dr_batch_size or 50
-        with self._dci_client() as client:
-            for start in range(0, len(partner_ids), size):
-                # our own reference ids, to tell whose each answer is
-                batch = {new_id(): partner_id for partner_id in partner_ids[start : start + size]}
-                message = {
-                    "transaction_id": new_id(),
-                    "search_request": [
-                        {
-                            "reference_id": reference,
-                            "timestamp": utc_now(),
-                            "search_criteria": self._dci_criteria(
-                                "idtype-value",
-                                mapping.idtype_query(*wanted[partner_id]),
-                                reg_record_type=mapping.REG_RECORD_TYPE,
-                            ),
-                        }
-                        for reference, partner_id in batch.items()
-                    ],
-                }
-                result = client.sync_call(
-                    SYNC_SEARCH, message, path=self.path_sync_search, total_count=len(batch)
-                )
-                summary.requests += 1
-                items = {item.reference_id: item for item in result.message.search_response}
-                for reference, partner_id in batch.items():
-                    answers[partner_id] = self._dr_read_search_item(
-                        items.get(reference), wanted[partner_id][0]
-                    )
-        return answers
+        return self._dci_search_registrants(
+            wanted,
+            self.dr_batch_size,
+            summary,
+            reg_record_type=mapping.REG_RECORD_TYPE,
+            read_item=lambda item, identifier: self._dr_read_search_item(item, identifier[0]),
+        )
 
     @staticmethod
     def _dr_read_search_item(item, id_type):
@@ -295,19 +246,7 @@ class SppDciDataSource(models.Model):
             mapping.APPROVED_FILTER,
             mapping.REG_RECORD_TYPE,
         )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Subscription requested"),
-                "message": self.env._(
-                    "The disability registry acknowledged (%(ack)s); the subscription is "
-                    "active once it confirms on on-subscribe.",
-                    ack=sent["ack_status"],
-                ),
-                "type": "success",
-            },
-        }
+        return self._dci_subscribed_notification(sent, self.env._("disability registry"))
 
     def _dci_process_callback(self, transaction, action, message):
         """Apply a whole DR callback with one identifier lookup (see ``_dci_handle_records``)."""

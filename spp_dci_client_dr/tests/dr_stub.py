@@ -11,10 +11,8 @@ against the dr bundle.
 
 import uuid
 
-from odoo.addons.spp_dci.dci import spec
-from odoo.addons.spp_dci_client.tests.registry_stub import StubRegistry, _now_iso, verify
+from odoo.addons.spp_dci_client.tests.registry_stub import StubRegistry, _now_iso
 
-SPEC = "dr"
 DR_PATHS = (
     "/registry/sync/search",
     "/registry/sync/disabled",
@@ -50,37 +48,14 @@ def pwd_person(uin, *, status=None, level=None, infos=(), details=(), is_disable
 
 
 class DRStub(StubRegistry):
+    spec_name = "dr"
+
     def __init__(self, people, **options):
         super().__init__(records=0, sender_id="dr.registry.test", **options)
         #: (identifier type, value) -> PWD_Person
         self.people = dict(people)
 
-    def dr_requests(self, path):
-        return [body for seen, body in self.requests if seen == path]
-
-    # -- the dr spec for our requests and the stub's answers ----------------------------
-
-    def check_request(self, path, body, headers):
-        self.requests.append((path, body))
-        errors = spec.request_errors(SPEC, path, body)
-        if errors:
-            self.spec_errors.append((path, errors))
-        if self.auth is not None:
-            token = (headers.get("Authorization") or "").removeprefix("Bearer ")
-            if token not in self.tokens:
-                return 401, {"errors": [{"code": "err.request.unauthorized", "message": "token"}]}
-        problem = verify(body, self.client_keys)
-        if problem:
-            self.signature_errors.append((path, problem))
-            return 401, {"errors": [{"code": "err.signature.invalid", "message": problem}]}
-        return None
-
-    def reply(self, path, status, body):
-        if status == 200 and self.mode == "ok":
-            errors = spec.response_errors(SPEC, path, body, status)
-            if errors:
-                self.reply_errors.append((path, errors))
-        return status, body
+    dr_requests = StubRegistry.requests_to
 
     # -- answers ---------------------------------------------------------------------------
 

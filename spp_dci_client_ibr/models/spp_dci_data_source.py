@@ -4,26 +4,23 @@ from dataclasses import dataclass, field
 
 from odoo import api, fields, models
 from odoo.addons.spp_dci.dci.codes import RequestStatus
-from odoo.addons.spp_dci.dci.schemas import utc_now
 from odoo.addons.spp_dci_client.client.service import new_id
+from odoo.addons.spp_dci_client.models import registrant_check
 from odoo.exceptions import AccessError, UserError
 
 from .. import mapping
 
 _logger = logging.getLogger(__name__)
 
-SYNC_SEARCH = "/registry/sync/search"
 SYNC_ENROLLED = "/registry/sync/enrolled"
 
 
 @dataclass
-class CheckSummary:
+class CheckSummary(registrant_check.CheckSummary):
     """What one IBR check found, in words for the case worker."""
 
     enrolled: list = field(default_factory=list)  # (registrant name, warning)
     not_enrolled: int = 0
-    requests: int = 0
-    problems: list = field(default_factory=list)  # (registrant name, reason)
 
     def text(self):
         lines = [
@@ -76,15 +73,12 @@ class SppDciDataSource(models.Model):
 
     @api.model
     def _ibr_default_source(self):
-        source = self.search([("registry_type", "=", "ibr")], limit=1)
-        if not source:
-            raise UserError(
-                self.env._(
-                    "No integrated beneficiary registry is configured "
-                    "(DCI > Client > Data Sources)."
-                )
-            )
-        return source
+        return self._dci_default_source(
+            "ibr",
+            self.env._(
+                "No integrated beneficiary registry is configured (DCI > Client > Data Sources)."
+            ),
+        )
 
     def _ibr_ensure(self):
         self.ensure_one()
@@ -104,21 +98,7 @@ class SppDciDataSource(models.Model):
 
     def _ibr_identifiers(self, partners):
         """``{partner id: (type code, value)}``: the identifier to ask with (one query)."""
-        rows = (
-            self.env["spp.registry.id"]
-            .sudo()
-            .search_fetch(
-                [
-                    ("partner_id", "in", partners.ids),
-                    ("id_type_id", "in", self.ibr_id_type_ids.ids),
-                ],
-                ["partner_id", "id_type_id", "value"],
-            )
-        )
-        chosen = {}
-        for row in rows.sorted(lambda r: (r.id_type_id.sequence, r.id_type_id.id, r.id)):
-            chosen.setdefault(row.partner_id.id, (row.id_type_id.code, row.value))
-        return chosen
+        return self._dci_registrant_identifiers(partners, self.ibr_id_type_ids)
 
     def _ibr_check_registrants(self, partners):
         """Ask the IBR about ``partners`` and store the enrolments; returns a summary.
@@ -129,16 +109,7 @@ class SppDciDataSource(models.Model):
         self._ibr_ensure()
         partners = partners.sudo()
         summary = CheckSummary()
-        identifiers = self._ibr_identifiers(partners)
-        wanted = {}
-        for partner in partners:
-            if not partner.is_registrant:
-                summary.problems.append((partner.display_name, "not a registrant"))
-            elif partner.id not in identifiers:
-                types = ", ".join(self.ibr_id_type_ids.mapped("code")) or "none configured"
-                summary.problems.append((partner.display_name, f"no identifier of type {types}"))
-            else:
-                wanted[partner.id] = identifiers[partner.id]
+        wanted = self._dci_split_registrants(partners, self.ibr_id_type_ids, summary)
         if self.ibr_check_method == "enrolled":
             answers = self._ibr_ask_enrolled(wanted, summary)
         else:
@@ -173,36 +144,13 @@ class SppDciDataSource(models.Model):
 
     def _ibr_ask_in_batches(self, wanted, summary):
         """``/registry/sync/search``: ``{partner id: [Enrolment] | reason}``."""
-        answers = {}
-        partner_ids = list(wanted)
-        size = self.ibr_batch_size or 50
-        with self._dci_client() as client:
-            for start in range(0, len(partner_ids), size):
-                # our own reference ids, to tell whose each answer is
-                batch = {new_id(): partner_id for partner_id in partner_ids[start : start + size]}
-                message = {
-                    "transaction_id": new_id(),
-                    "search_request": [
-                        {
-                            "reference_id": reference,
-                            "timestamp": utc_now(),
-                            "search_criteria": self._dci_criteria(
-                                "idtype-value",
-                                {"type": wanted[partner_id][0], "value": wanted[partner_id][1]},
-                                reg_record_type=mapping.REG_RECORD_TYPE,
-                            ),
-                        }
-                        for reference, partner_id in batch.items()
-                    ],
-                }
-                result = client.sync_call(
-                    SYNC_SEARCH, message, path=self.path_sync_search, total_count=len(batch)
-                )
-                summary.requests += 1
-                items = {item.reference_id: item for item in result.message.search_response}
-                for reference, partner_id in batch.items():
-                    answers[partner_id] = self._ibr_read_search_item(items.get(reference))
-        return answers
+        return self._dci_search_registrants(
+            wanted,
+            self.ibr_batch_size,
+            summary,
+            reg_record_type=mapping.REG_RECORD_TYPE,
+            read_item=lambda item, _identifier: self._ibr_read_search_item(item),
+        )
 
     @staticmethod
     def _ibr_read_search_item(item):

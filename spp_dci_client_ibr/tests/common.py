@@ -49,28 +49,11 @@ class IBRHttpCase(StubRegistryMixin, HttpCase):
         for path, body in sent:
             spec.validate_request("ibr", path, body)
 
-    def registrant(self, name, identifiers):
-        return self.env["res.partner"].create(
-            {
-                "name": name,
-                "is_registrant": True,
-                "registry_id_ids": [
-                    (0, 0, {"id_type_id": self.id_types[code].id, "value": value})
-                    for code, value in identifiers
-                ],
-            }
-        )
-
     def check(self, partners, user=None):
         """The list action, as a case worker: returns the notification."""
-        action = self.env.ref("spp_dci_client_ibr.action_ibr_check_enrolment")
-        result = (
-            action.with_user(user or self.case_worker)
-            .with_context(active_model="res.partner", active_ids=partners.ids)
-            .run()
+        return self.run_list_action(
+            "spp_dci_client_ibr.action_ibr_check_enrolment", partners, user or self.case_worker
         )
-        self.env.invalidate_all()
-        return result
 
     def searches(self):
         return self.stub.ibr_requests("/registry/sync/search")

@@ -10,10 +10,8 @@ checks every request we send against the ibr bundle.
 
 import uuid
 
-from odoo.addons.spp_dci.dci import spec
-from odoo.addons.spp_dci_client.tests.registry_stub import StubRegistry, _now_iso, verify
+from odoo.addons.spp_dci_client.tests.registry_stub import StubRegistry, _now_iso
 
-SPEC = "ibr"
 IBR_PATHS = ("/registry/sync/search", "/registry/sync/enrolled")
 
 
@@ -56,35 +54,14 @@ def bundle_example_beneficiary(programme, name, status, enrolled_on):
 
 
 class IBRStub(StubRegistry):
+    spec_name = "ibr"
+
     def __init__(self, beneficiaries, **options):
         super().__init__(records=0, sender_id="ibr.registry.test", **options)
         #: (identifier type, value) -> [Beneficiary]
         self.beneficiaries = {key: list(value) for key, value in beneficiaries.items()}
 
-    def ibr_requests(self, path):
-        return [body for seen, body in self.requests if seen == path]
-
-    def check_request(self, path, body, headers):
-        self.requests.append((path, body))
-        errors = spec.request_errors(SPEC, path, body)
-        if errors:
-            self.spec_errors.append((path, errors))
-        if self.auth is not None:
-            token = (headers.get("Authorization") or "").removeprefix("Bearer ")
-            if token not in self.tokens:
-                return 401, {"errors": [{"code": "err.request.unauthorized", "message": "token"}]}
-        problem = verify(body, self.client_keys)
-        if problem:
-            self.signature_errors.append((path, problem))
-            return 401, {"errors": [{"code": "err.signature.invalid", "message": problem}]}
-        return None
-
-    def reply(self, path, status, body):
-        if status == 200 and self.mode == "ok":
-            errors = spec.response_errors(SPEC, path, body, status)
-            if errors:
-                self.reply_errors.append((path, errors))
-        return status, body
+    ibr_requests = StubRegistry.requests_to
 
     def handle(self, path, body, headers):
         if path not in IBR_PATHS:

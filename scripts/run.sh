@@ -39,6 +39,9 @@ cat <<MSG
     async:       POST $base/dci/social/registry/search  (callback to header.sender_uri)
     JWKS:        GET  $base/dci/social/.well-known/jwks.json
     API docs:    $base/dci/social/docs
+  Demo (spp_dci_demo):
+    inbound:     .venv/bin/python scripts/demo_search.py --url $base   (plays the external MIS "demo-mis")
+    outbound:    DCI > Client > Data Sources: the demo loops to this server (social, CRVS, IBR, DR)
   Logs: stdout.  Stop: Ctrl-C.
 
 MSG

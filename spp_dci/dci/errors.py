@@ -101,7 +101,7 @@ def ack_body(ack_status, correlation_id, timestamp=None, error=None) -> dict:
     dict; it is required when ``ack_status`` is ERR.
     """
     # Imported here: schemas imports this module for its parse helpers.
-    from .schemas.common import AckMessage, Error, Response, utc_now  # noqa: PLC0415
+    from .schemas.common import AckMessage, Error, Response, utc_now
 
     ack_status = AckStatus(ack_status)
     if ack_status == AckStatus.ERR and error is None:

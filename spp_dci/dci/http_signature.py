@@ -23,7 +23,7 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import http_sf
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -373,8 +373,8 @@ def _sign(
         prepared = signer.prepare(
             message,
             key_id=key_id or key.kid,
-            created=datetime.fromtimestamp(created, tz=timezone.utc),
-            expires=datetime.fromtimestamp(created + ttl, tz=timezone.utc) if ttl else None,
+            created=datetime.fromtimestamp(created, tz=UTC),
+            expires=datetime.fromtimestamp(created + ttl, tz=UTC) if ttl else None,
             nonce=nonce,
             label=label,
             tag=tag,

@@ -81,7 +81,7 @@ def load_openapi(name) -> dict:
 
 @lru_cache(maxsize=16)
 def _load_yaml(path):
-    import yaml  # noqa: PLC0415 (lazy: only tests and tools need it)
+    import yaml
 
     with open(path, encoding="utf-8") as handle:
         return yaml.safe_load(handle)
@@ -150,10 +150,10 @@ def schema_pointer(name, schema_name) -> str:
 @lru_cache(maxsize=256)
 def _validator(file_path, pointer):
     # Lazy: only tests and tools validate against the spec.
-    from jsonschema import FormatChecker  # noqa: PLC0415
-    from openapi_schema_validator import OAS30Validator, oas30_format_checker  # noqa: PLC0415
-    from referencing import Registry, Resource  # noqa: PLC0415
-    from referencing.jsonschema import DRAFT4  # noqa: PLC0415
+    from jsonschema import FormatChecker
+    from openapi_schema_validator import OAS30Validator, oas30_format_checker
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
 
     uri = Path(file_path).as_uri()
     resource = Resource(contents=_load_yaml(file_path), specification=DRAFT4)

@@ -18,9 +18,7 @@ class ResPartner(models.Model):
     death_date = fields.Date()
     registration_date = fields.Date(default=fields.Date.context_today)
     registry_id_ids = fields.One2many("spp.registry.id", "partner_id", string="Identifiers")
-    group_membership_ids = fields.One2many(
-        "spp.group.membership", "group_id", string="Members"
-    )
+    group_membership_ids = fields.One2many("spp.group.membership", "group_id", string="Members")
     individual_membership_ids = fields.One2many(
         "spp.group.membership", "individual_id", string="Group Memberships"
     )
@@ -28,7 +26,9 @@ class ResPartner(models.Model):
     @api.onchange("given_name", "family_name", "addl_name")
     def _onchange_registrant_name(self):
         if self.is_registrant and not self.is_group:
-            self.name = self._compose_registrant_name(self.given_name, self.addl_name, self.family_name)
+            self.name = self._compose_registrant_name(
+                self.given_name, self.addl_name, self.family_name
+            )
 
     @api.model
     def _compose_registrant_name(self, given, addl, family):

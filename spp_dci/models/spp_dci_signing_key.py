@@ -53,7 +53,11 @@ class SppDciSigningKey(models.Model):
 
     name = fields.Char(required=True, default=lambda self: self.env._("DCI signing key"))
     kid = fields.Char(
-        string="Key ID", readonly=True, copy=False, index=True, help="RFC 7638 thumbprint; the kid in our JWKS."
+        string="Key ID",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="RFC 7638 thumbprint; the kid in our JWKS.",
     )
     algorithm = fields.Selection(ALGORITHMS, required=True, default=dci_keys.ED25519)
     state = fields.Selection(
@@ -116,14 +120,18 @@ class SppDciSigningKey(models.Model):
         public = signing_key.public_key
         return {
             "kid": signing_key.kid,
-            "encrypted_private_key": signing_key.to_encrypted_pem(self._dci_at_rest_secret()).decode(),
+            "encrypted_private_key": signing_key.to_encrypted_pem(
+                self._dci_at_rest_secret()
+            ).decode(),
             "public_jwk": public.to_jwk(),
             "public_pem": public.to_pem().decode(),
         }
 
     def write(self, vals):
         # Key material is generated, never edited: a changed key is a new key.
-        forbidden = {"kid", "encrypted_private_key", "public_jwk", "public_pem", "algorithm"} & set(vals)
+        forbidden = {"kid", "encrypted_private_key", "public_jwk", "public_pem", "algorithm"} & set(
+            vals
+        )
         if forbidden and not self.env.context.get("spp_dci_key_material"):
             raise UserError(self.env._("Key material cannot be changed; create a new key instead."))
         return super().write(vals)
@@ -156,7 +164,10 @@ class SppDciSigningKey(models.Model):
     @api.model
     def _cron_expire_keys(self):
         self.search(
-            [("state", "in", ("active", "retiring", "draft")), ("expires_at", "<=", fields.Datetime.now())]
+            [
+                ("state", "in", ("active", "retiring", "draft")),
+                ("expires_at", "<=", fields.Datetime.now()),
+            ]
         ).write({"state": "expired"})
 
     @api.model
@@ -180,11 +191,13 @@ class SppDciSigningKey(models.Model):
             limit=1,
         )
         if not key:
-            raise UserError(self.env._("No active DCI signing key: activate one under DCI > Configuration."))
+            raise UserError(
+                self.env._("No active DCI signing key: activate one under DCI > Configuration.")
+            )
         return key._dci_signing_key()
 
     def _dci_signing_key(self):
-        """This record's :class:`~spp_dci.dci.keys.SigningKey` (decrypted once, cached in memory)."""
+        """This record's :class:`~spp_dci.dci.keys.SigningKey` (decrypted once, cached)."""
         self.ensure_one()
         key = self.sudo()
         cache_key = (self.env.cr.dbname, key.id, key.kid)
@@ -192,7 +205,10 @@ class SppDciSigningKey(models.Model):
             signer = _SIGNER_CACHE.get(cache_key)
         if signer is None:
             signer = dci_keys.SigningKey.from_encrypted_pem(
-                key.encrypted_private_key, self._dci_at_rest_secret(), algorithm=key.algorithm, kid=key.kid
+                key.encrypted_private_key,
+                self._dci_at_rest_secret(),
+                algorithm=key.algorithm,
+                kid=key.kid,
             )
             with _SIGNER_CACHE_LOCK:
                 _SIGNER_CACHE[cache_key] = signer
@@ -210,7 +226,8 @@ class SppDciSigningKey(models.Model):
             ]
         )
         return dci_keys.build_jwks(
-            dci_keys.PublicKey.from_jwk(key.public_jwk, algorithm=key.algorithm) for key in published
+            dci_keys.PublicKey.from_jwk(key.public_jwk, algorithm=key.algorithm)
+            for key in published
         )
 
     @api.model

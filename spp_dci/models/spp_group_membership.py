@@ -40,8 +40,12 @@ class SppGroupMembership(models.Model):
         index=True,
         domain=[("is_registrant", "=", True), ("is_group", "=", False)],
     )
-    role = fields.Selection([("head", "Head"), ("member", "Member")], default="member", required=True)
-    relationship = fields.Selection(RELATIONSHIP_CODES, help="Relationship to the head of the group.")
+    role = fields.Selection(
+        [("head", "Head"), ("member", "Member")], default="member", required=True
+    )
+    relationship = fields.Selection(
+        RELATIONSHIP_CODES, help="Relationship to the head of the group."
+    )
     start_date = fields.Date()
     end_date = fields.Date()
 

@@ -1,10 +1,12 @@
-from . import test_registry
-from . import test_signing_key
-from . import test_canonical
-from . import test_http_signature
-from . import test_jwks
-from . import test_keys
-from . import test_signature
-from . import test_schemas
-from . import test_spec_samples
-from . import test_query
+from . import (
+    test_canonical,
+    test_http_signature,
+    test_jwks,
+    test_keys,
+    test_query,
+    test_registry,
+    test_schemas,
+    test_signature,
+    test_signing_key,
+    test_spec_samples,
+)

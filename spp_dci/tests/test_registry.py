@@ -35,7 +35,9 @@ class TestRegistryLayer(TransactionCase):
 
     def test_identifier_unique_per_type_and_value(self):
         ids = self.env["spp.registry.id"]
-        ids.create({"partner_id": self.person.id, "id_type_id": self.uin.id, "value": " 847951632 "})
+        ids.create(
+            {"partner_id": self.person.id, "id_type_id": self.uin.id, "value": " 847951632 "}
+        )
         self.assertEqual(self.person.registry_id_ids.value, "847951632")
         # same value under another type is a different identifier
         ids.create({"partner_id": self.person.id, "id_type_id": self.brn.id, "value": "847951632"})
@@ -61,8 +63,6 @@ class TestRegistryLayer(TransactionCase):
 
     def test_identifier_lookup_is_indexed(self):
         # idtype-value search relies on the unique (id_type_id, value) index
-        self.env.cr.execute(
-            "SELECT indexdef FROM pg_indexes WHERE tablename = 'spp_registry_id'"
-        )
+        self.env.cr.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'spp_registry_id'")
         defs = " ".join(row[0] for row in self.env.cr.fetchall())
         self.assertIn("(id_type_id, value)", defs)

@@ -3,7 +3,7 @@
 import base64
 import copy
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -301,7 +301,7 @@ class TestDciSignature(BaseCase):
             verify_signature(value, _header(), MESSAGE, self.registry, now=NOW)
 
     def test_now_accepts_datetime(self):
-        when = datetime.fromtimestamp(NOW, tz=timezone.utc)
+        when = datetime.fromtimestamp(NOW, tz=UTC)
         value = create_signature(_header(), MESSAGE, self.ed_key, SENDER, now=when)
         self.assertEqual(parse_signature(value).created, NOW)
         self.assertTrue(verify_signature(value, _header(), MESSAGE, self.registry, now=when))

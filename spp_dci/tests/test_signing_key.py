@@ -52,7 +52,9 @@ class TestSigningKey(TransactionCase):
         self.assertEqual([k["kid"] for k in self.Key._dci_jwks()["keys"]], [new.kid])
 
     def test_expiry_cron(self):
-        key = self.Key.create({"name": "short", "expires_at": fields.Datetime.now() - timedelta(minutes=1)})
+        key = self.Key.create(
+            {"name": "short", "expires_at": fields.Datetime.now() - timedelta(minutes=1)}
+        )
         key.action_activate()
         self.Key._cron_expire_keys()
         self.assertEqual(key.state, "expired")

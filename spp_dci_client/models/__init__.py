@@ -10,6 +10,6 @@ from . import (
     spp_dci_data_source_key,
     spp_dci_inbox,
 )
+
 # after spp_dci_data_source: extends spp.dci.data.source
 from . import registrant_check
-

@@ -1,8 +1,7 @@
 import uuid
 
-from odoo.tests import tagged
-
 from odoo.addons.fastapi.pools import fastapi_app_pool
+from odoo.tests import tagged
 
 from .common import SURNAME, SocialCase
 

@@ -1,6 +1,7 @@
 # Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 import contextlib
 
+from odoo.addons.queue_job.job import Job
 from odoo.tests import HttpCase
 
 from .registry_stub import StubRegistry
@@ -84,6 +85,24 @@ class StubRegistryMixin:
         self.assertFalse(
             stub.reply_errors, f"the stub itself answered off-spec: {stub.reply_errors}"
         )
+
+    def perform_stored_jobs(self):
+        """Run the queue jobs the callbacks stored, for real, in this test's environment."""
+        self.env.flush_all()
+        jobs = self.env["queue.job"].search(
+            [("state", "=", "pending"), ("model_name", "like", "spp.dci.%")], order="id"
+        )
+        results = []
+        for record in jobs:
+            job = Job.load(self.env, record.uuid)
+            job.set_started()
+            job.store()
+            result = job.perform()
+            job.set_done(result=result)
+            job.store()
+            results.append(result)
+        self.env.invalidate_all()
+        return results
 
 
 class DCIClientHttpCase(StubRegistryMixin, HttpCase):

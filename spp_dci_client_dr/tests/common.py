@@ -1,7 +1,6 @@
 # Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 import contextlib
 
-from odoo.addons.queue_job.job import Job
 from odoo.addons.spp_dci.dci import spec
 from odoo.addons.spp_dci_client.tests.common import StubRegistryMixin
 from odoo.tests import HttpCase, new_test_user
@@ -122,21 +121,3 @@ class DRCallbackCase(DRHttpCase):
             return self.stub.notify(
                 self.base_url() + self.root + "/registry/notify", records, **kwargs
             )
-
-    def perform_stored_jobs(self):
-        """Run the queue jobs the callbacks stored, for real, in this test's environment."""
-        self.env.flush_all()
-        jobs = self.env["queue.job"].search(
-            [("state", "=", "pending"), ("model_name", "like", "spp.dci.%")], order="id"
-        )
-        results = []
-        for record in jobs:
-            job = Job.load(self.env, record.uuid)
-            job.set_started()
-            job.store()
-            result = job.perform()
-            job.set_done(result=result)
-            job.store()
-            results.append(result)
-        self.env.invalidate_all()
-        return results

@@ -3,7 +3,7 @@ import logging
 import os
 import threading
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import config
 
@@ -113,6 +113,7 @@ class SppDciSigningKey(models.Model):
         for vals in vals_list:
             signing_key = dci_keys.SigningKey.generate(vals.get("algorithm") or dci_keys.ED25519)
             vals.update(self._dci_key_material_vals(signing_key))
+        self.env.registry.clear_cache()  # our signer and JWKS, in every worker (signalling)
         return super().create(vals_list)
 
     @api.model
@@ -134,7 +135,12 @@ class SppDciSigningKey(models.Model):
         )
         if forbidden and not self.env.context.get("spp_dci_key_material"):
             raise UserError(self.env._("Key material cannot be changed; create a new key instead."))
+        self.env.registry.clear_cache()
         return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -180,7 +186,25 @@ class SppDciSigningKey(models.Model):
 
     @api.model
     def _dci_signer(self):
-        """The active :class:`~spp_dci.dci.keys.SigningKey` (decrypted, cached in memory)."""
+        """The active :class:`~spp_dci.dci.keys.SigningKey` (decrypted once per process).
+
+        Cached with Odoo's ``ormcache``: activating, retiring, revoking or creating a
+        key clears it here and, through Odoo's cache signalling, in every worker.
+        """
+        signer, expires_at = self._dci_active_signer()
+        if expires_at and expires_at <= fields.Datetime.now():
+            # expired since it was cached (the expiry cron has not run yet)
+            self.env.registry.clear_cache()
+            signer, expires_at = self._dci_active_signer()
+        if signer is None:
+            raise UserError(
+                self.env._("No active DCI signing key: activate one under DCI > Configuration.")
+            )
+        return signer
+
+    @api.model
+    @tools.ormcache()
+    def _dci_active_signer(self):
         key = self.sudo().search(
             [
                 ("state", "=", "active"),
@@ -191,10 +215,8 @@ class SppDciSigningKey(models.Model):
             limit=1,
         )
         if not key:
-            raise UserError(
-                self.env._("No active DCI signing key: activate one under DCI > Configuration.")
-            )
-        return key._dci_signing_key()
+            return None, None
+        return key._dci_signing_key(), key.expires_at
 
     def _dci_signing_key(self):
         """This record's :class:`~spp_dci.dci.keys.SigningKey` (decrypted once, cached)."""
@@ -217,6 +239,24 @@ class SppDciSigningKey(models.Model):
     @api.model
     def _dci_jwks(self):
         """Our JWKS document: every key peers should trust now (active and retiring)."""
+        return self._dci_published_keys()[0]
+
+    @api.model
+    def _dci_public_keys(self):
+        """``{kid: PublicKey}`` of our JWKS (verifies our own tokens); cached like the signer."""
+        return self._dci_published_keys()[1]
+
+    @api.model
+    def _dci_published_keys(self):
+        jwks, keys, expires_at = self._dci_published_keys_cached()
+        if expires_at and expires_at <= fields.Datetime.now():
+            self.env.registry.clear_cache()
+            jwks, keys, expires_at = self._dci_published_keys_cached()
+        return jwks, keys
+
+    @api.model
+    @tools.ormcache()
+    def _dci_published_keys_cached(self):
         published = self.sudo().search(
             [
                 ("state", "in", PUBLISHED_STATES),
@@ -225,9 +265,15 @@ class SppDciSigningKey(models.Model):
                 ("expires_at", ">", fields.Datetime.now()),
             ]
         )
-        return dci_keys.build_jwks(
+        keys = [
             dci_keys.PublicKey.from_jwk(key.public_jwk, algorithm=key.algorithm)
             for key in published
+        ]
+        expiries = [key.expires_at for key in published if key.expires_at]
+        return (
+            dci_keys.build_jwks(keys),
+            {key.kid: key for key in keys},
+            min(expiries) if expiries else None,
         )
 
     @api.model

@@ -47,6 +47,13 @@ class FastapiEndpoint(models.Model):
         help="Largest accepted difference between message_ts and our clock.",
     )
     dci_token_ttl = fields.Integer(string="Access Token Lifetime (s)", default=900)
+    dci_store_payloads = fields.Boolean(
+        string="Store Sync Payloads",
+        help="Keep the whole request and answer of synchronous and refused requests on their "
+        "transactions (debugging). Off: they keep digests, counts, codes and timings only, and "
+        "a sync search writes one row. Asynchronous requests always keep theirs (their job, "
+        "txn status and callback retries need them).",
+    )
     dci_transaction_count = fields.Integer(compute="_compute_dci_transaction_count")
 
     @api.depends("app", "dci_registry_type")
@@ -101,6 +108,7 @@ class FastapiEndpoint(models.Model):
             "dci_max_body_bytes",
             "dci_clock_skew",
             "dci_token_ttl",
+            "dci_store_payloads",
         ]
 
     def _dci_config(self) -> EndpointConfig:
@@ -115,6 +123,7 @@ class FastapiEndpoint(models.Model):
             clock_skew=self.dci_clock_skew,
             token_ttl=self.dci_token_ttl,
             sender_id=self.dci_sender_id or None,
+            store_payloads=self.dci_store_payloads,
         )
 
     def _get_fastapi_routers(self):

@@ -4,12 +4,12 @@ import secrets
 
 import passlib.context
 
-from odoo import _, api, fields, models
-from odoo.addons.spp_dci.dci.jwks import JWKSCache, default_cache
+from odoo import _, api, fields, models, tools
 from odoo.addons.spp_dci.dci.keys import SUPPORTED_ALGORITHMS, KeyMaterialError, PublicKey
 from odoo.exceptions import ValidationError
 
 from ..services.callbacks import parse_hosts
+from ..services.sender_info import SenderInfo
 
 _logger = logging.getLogger(__name__)
 
@@ -30,9 +30,6 @@ REGISTRY_TYPES = ("social", "crvs", "ibr", "dr", "fr")
 # Client secrets are 256-bit random strings made here, so a moderate PBKDF2 cost is
 # enough: the hash protects a leaked database, not a guessable password.
 _secret_crypt = passlib.context.CryptContext(["pbkdf2_sha512"], pbkdf2_sha512__rounds=25000)
-
-# JWKS URLs over plain http:// (test setups only) use a separate cache.
-_insecure_jwks_cache = JWKSCache(allow_http=True)
 
 
 class SppDciSender(models.Model):
@@ -119,7 +116,8 @@ class SppDciSender(models.Model):
     rate_limit = fields.Integer(
         string="Rate Limit (requests/minute)",
         default=600,
-        help="Requests per minute per worker process; 0 disables the limit.",
+        help="Requests per minute on the registry paths, counted over every worker and node "
+        "from the transactions of the last minute; 0 disables the limit.",
     )
     transaction_ids = fields.One2many("spp.dci.transaction", "sender_id")
     transaction_count = fields.Integer(compute="_compute_counts")
@@ -131,6 +129,19 @@ class SppDciSender(models.Model):
     _rate_limit_positive = models.Constraint(
         "CHECK(rate_limit >= 0)", "The rate limit cannot be negative."
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # _dci_sender_info, in every worker (signalling)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
 
     @api.depends("client_secret_hash")
     def _compute_has_secret(self):
@@ -243,18 +254,41 @@ class SppDciSender(models.Model):
     # --- signature keys ------------------------------------------------------------
 
     def _dci_public_key(self, kid):
-        """The sender's public key ``kid``: registered keys first, then its JWKS URL.
-
-        Returns None when unknown. JWKS fetch failures raise ``JWKSError``.
-        """
+        """The sender's public key ``kid`` (None when unknown; see SenderInfo.public_key)."""
         self.ensure_one()
-        key = self.key_ids.filtered(lambda k: k.active and k.kid == kid)[:1]
-        if key:
-            return key._dci_public_key()
-        if self.jwks_url:
-            cache = _insecure_jwks_cache if self.sudo().jwks_allow_http else default_cache()
-            return cache.resolver(lambda _sender: self.jwks_url)(self.client_id, kid)
-        return None
+        info = self._dci_sender_info(self.client_id)
+        return info.public_key(kid) if info and info.id == self.id else None
+
+    # --- the request pipeline's view (cached per process) --------------------------
+
+    @api.model
+    @tools.ormcache("client_id")
+    def _dci_sender_info(self, client_id):
+        """:class:`SenderInfo` of the active sender ``client_id``, or None."""
+        sender = (
+            self.sudo()
+            .with_context(active_test=True)
+            .search([("client_id", "=", client_id)], limit=1)
+        )
+        if not sender:
+            return None
+        return SenderInfo(
+            id=sender.id,
+            client_id=sender.client_id,
+            scopes=tuple(sender._dci_scopes()),
+            registry_types=tuple(sender._dci_registry_types()),
+            signature_policy=sender.signature_policy,
+            rate_limit=sender.rate_limit,
+            callback_hosts=sender.callback_hosts or "",
+            allow_private_callbacks=bool(sender.allow_private_callbacks),
+            keys={
+                key.kid: key._dci_public_key()
+                for key in sender.key_ids.filtered("active")
+                if key.kid
+            },
+            jwks_url=sender.jwks_url or None,
+            jwks_allow_http=bool(sender.jwks_allow_http),
+        )
 
 
 class SppDciSenderKey(models.Model):
@@ -285,15 +319,21 @@ class SppDciSenderKey(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.env.registry.clear_cache()  # the senders' cached keys
         records = super().create(vals_list)
         records._fill_kid()
         return records
 
     def write(self, vals):
+        self.env.registry.clear_cache()
         res = super().write(vals)
         if "public_key" in vals or "algorithm" in vals or "kid" in vals:
             self._fill_kid()
         return res
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
 
     def _fill_kid(self):
         for key in self:

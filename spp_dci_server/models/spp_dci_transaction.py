@@ -2,6 +2,9 @@ import logging
 
 from odoo import api, fields, models
 
+from ..services.answers import process_async_transaction
+from ..services.txn_status import txn_status_of
+
 _logger = logging.getLogger(__name__)
 
 ACTIONS = [
@@ -58,6 +61,9 @@ class SppDciTransaction(models.Model):
     status_reason_code = fields.Char(readonly=True)
     status_reason_message = fields.Char(readonly=True)
     done_at = fields.Datetime(readonly=True)
+    duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
+    request_digest = fields.Char(readonly=True, help="SHA-256 of the request body as received.")
+    response_digest = fields.Char(readonly=True, help="SHA-256 of our answer (compact JSON).")
     request_payload = fields.Json(readonly=True, groups="spp_dci.group_dci_admin")
     response_payload = fields.Json(readonly=True, groups="spp_dci.group_dci_admin")
 
@@ -68,6 +74,8 @@ class SppDciTransaction(models.Model):
         "(sender_id, message_id) WHERE state != 'rejected'",
         "This sender already sent a message with this message_id.",
     )
+    # the rate limit counts a sender's rows of the last minute (every worker and node)
+    _sender_recent_index = models.Index("(sender_id, create_date)")
 
     @api.depends("action", "correlation_id")
     def _compute_display_name(self):
@@ -76,17 +84,13 @@ class SppDciTransaction(models.Model):
 
     def _dci_process(self):
         """Job: process an accepted asynchronous request and queue its callback."""
-        from ..services.server import process_async_transaction
-
         self.ensure_one()
         if self.state != "received":
             return f"already {self.state}"
         return process_async_transaction(self)
 
     def _dci_txn_status_reply(self):
-        """The ``txn_status`` for a txn-status query about this transaction (see server.py)."""
-        from ..services.server import txn_status_of
-
+        """The ``txn_status`` for a txn-status query about this transaction."""
         return txn_status_of(self)
 
     @api.model

@@ -1,9 +1,10 @@
-"""The routes of a DCI endpoint: they read the request and hand it to the service.
+"""The routes of a DCI endpoint: one small handler per path.
 
 Routes take the raw request (not pydantic parameters): the DCI signature is
 checked over the JSON as received, batches are validated item by item, and
 every failure must answer with a DCI body, which FastAPI's automatic
-validation would not give. The request and response schemas are still
+validation would not give. Authentication and the envelope checks are
+dependencies (dependencies.py); the request and response schemas are still
 documented in the OpenAPI document (see openapi.py).
 """
 
@@ -12,39 +13,28 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from odoo.addons.fastapi.context import odoo_env_ctx
+from ..services.answers import accept_async, answer_sync
+from ..services.checks import CheckedRequest
+from ..services.paths import RECEIVER_PATHS, REGISTRY_PATHS, SYNC
+from ..services.receivers import receive_callback
+from ..services.replies import Reply, render
+from ..services.token_endpoint import token_reply
+from .dependencies import (
+    Context,
+    PrimaryContext,
+    dci_endpoint_config,
+    read_body,
+    received_callback,
+    registry_request,
+)
 
-from ..services.config import EndpointConfig
-from ..services.server import RECEIVER_PATHS, REGISTRY_PATHS, SYNC, DCIServer
-
-
-async def dci_endpoint_config() -> EndpointConfig:
-    """Replaced in each DCI app by the settings of its endpoint record."""
-    raise RuntimeError("not a DCI endpoint")
-
-
-Config = Annotated[EndpointConfig, Depends(dci_endpoint_config)]
+__all__ = ["dci_endpoint_config", "dci_router"]
 
 dci_router = APIRouter()
 
 
-async def read_body(request: Request, limit: int):
-    """The body, or None when it is larger than ``limit`` bytes."""
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit:
-        return None
-    chunks = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _respond(server, reply):
-    body, headers = server.render(reply)
+def respond(ctx, reply: Reply):
+    body, headers = render(ctx, reply)
     return Response(
         content=body, status_code=reply.status, headers=headers, media_type="application/json"
     )
@@ -65,18 +55,37 @@ SUMMARIES = {
 }
 
 
-def _add_route(path):
-    if path in REGISTRY_PATHS:
-        scope, mode = REGISTRY_PATHS[path]
-        tag = "Sync" if mode == SYNC else "Async"
+def _registry_route(path):
+    scope, mode = REGISTRY_PATHS[path]
+    Checked = Annotated[CheckedRequest, Depends(registry_request(path))]
+    if mode == SYNC:
+
+        async def endpoint(request: Request, checked: Checked, ctx: Context):
+            return respond(ctx, answer_sync(ctx, checked, request.state.dci_started))
+
     else:
-        scope, tag = RECEIVER_PATHS[path], "Callbacks"
 
-    async def endpoint(request: Request, config: Config):
-        body = await read_body(request, config.max_body_bytes)
-        server = DCIServer(odoo_env_ctx.get(), config)
-        return _respond(server, server.handle(path, request.headers, body))
+        async def endpoint(checked: Checked, ctx: Context):
+            ctx.end_reads()
+            return respond(ctx, accept_async(ctx, checked))
 
+    return endpoint, scope, "Sync" if mode == SYNC else "Async"
+
+
+def _receiver_route(path):
+    scope = RECEIVER_PATHS[path]
+    Callback = Annotated[tuple, Depends(received_callback(path, scope))]
+
+    async def endpoint(callback: Callback, ctx: PrimaryContext):
+        sender, data = callback
+        return respond(ctx, receive_callback(ctx, path, sender, data))
+
+    return endpoint, scope, "Callbacks"
+
+
+def _add_route(path):
+    make = _registry_route if path in REGISTRY_PATHS else _receiver_route
+    endpoint, scope, tag = make(path)
     endpoint.__name__ = "dci_" + path.strip("/").replace("/", "_").replace("-", "_")
     dci_router.add_api_route(
         path,
@@ -101,10 +110,9 @@ for _path in SUMMARIES:
     response_class=Response,
     operation_id="dci_oauth2_client_token",
 )
-async def token(request: Request, config: Config):
+async def token(request: Request, ctx: PrimaryContext):
     body = await read_body(request, 16 * 1024)
-    server = DCIServer(odoo_env_ctx.get(), config)
-    return _respond(server, server.token(request.headers, body))
+    return respond(ctx, token_reply(ctx, request.headers, body))
 
 
 @dci_router.get(
@@ -114,6 +122,6 @@ async def token(request: Request, config: Config):
     response_class=Response,
     operation_id="dci_jwks",
 )
-async def jwks(config: Config):
-    server = DCIServer(odoo_env_ctx.get(), config)
-    return _respond(server, server.jwks())
+async def jwks(ctx: PrimaryContext):
+    jwks = ctx.env["spp.dci.signing.key"]._dci_jwks()
+    return respond(ctx, Reply(200, jwks, {"Cache-Control": "public, max-age=300"}))

@@ -1,10 +1,12 @@
-"""Last-resort error handling of the DCI apps.
+"""The error handling of the DCI apps: every failure answers a spec body.
 
 The OCA ``fastapi`` addon removes the exception handlers of every app so that
-errors reach Odoo's transaction handling. The DCI routes answer their own
-errors (``DCIError`` -> spec bodies); this ASGI middleware catches what is
-left - unknown paths and methods (Starlette's 404/405), and any unexpected
-exception - and answers a spec body instead of Odoo's ``{"detail": ...}``:
+errors reach Odoo's transaction handling, so this ASGI middleware is where
+errors become answers:
+
+* ``DCIError`` raised by a dependency or a handler: the spec answer of
+  ``services/replies.error_reply``; on a registry path whose body was read,
+  the refusal is recorded first (one transaction row, state ``rejected``);
 
 * 404/405: ``HttpErrorResponse`` (``err.request.not_found`` / ``err.request.bad``);
 * anything else: the transaction is rolled back, the traceback is logged
@@ -24,7 +26,13 @@ from starlette.exceptions import HTTPException
 from odoo.addons.fastapi.context import odoo_env_ctx
 from odoo.addons.spp_dci.dci.codes import ErrorCode
 from odoo.addons.spp_dci.dci.errors import DCIError
+from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+
+from ..services.context import DCIContext
+from ..services.paths import REGISTRY_PATHS
+from ..services.replies import Reply, error_reply, render
+from ..services.transactions import record_rejection
 
 _logger = logging.getLogger(__name__)
 
@@ -39,6 +47,7 @@ class DCILastResortMiddleware:
             await self.app(scope, receive, send)
             return
         started = False
+        scope.setdefault("state", {})  # request.state: what the dependencies learnt
 
         async def tracking_send(message):
             nonlocal started
@@ -60,10 +69,32 @@ class DCILastResortMiddleware:
         root = scope.get("root_path") or self.config.root_path
         return path[len(root) :] if root and path.startswith(root) else path
 
-    def _answer(self, scope, exc):
-        from ..services.server import DCIServer, Reply
+    def _refusal(self, env, scope, err):
+        """The answer of a DCIError, after recording it on a registry path."""
+        state = scope.get("state") or {}
+        sender, data = state.get("dci_sender"), state.get("dci_data")
+        path = self._path(scope)
+        ctx = DCIContext(env, self.config)
+        if sender is not None:
+            _logger.info("DCI: %s from %s rejected: %s", path, sender.client_id, err)
+            if data is not None and path in REGISTRY_PATHS:
+                record_rejection(
+                    ctx,
+                    sender,
+                    ENDPOINTS[path].action,
+                    REGISTRY_PATHS[path][1],
+                    data,
+                    err,
+                    store_payloads=self.config.store_payloads,
+                )
+        return ctx, error_reply(ctx, path, err, sender)
 
+    def _answer(self, scope, exc):
         env = odoo_env_ctx.get(None)
+        if isinstance(exc, DCIError) and env is not None:
+            ctx, reply = self._refusal(env, scope, exc)
+            body, headers = render(ctx, reply)
+            return reply.status, body, _header_list(headers)
         if isinstance(exc, HTTPException) and exc.status_code in (404, 405):
             code = ErrorCode.REQUEST_NOT_FOUND if exc.status_code == 404 else ErrorCode.REQUEST_BAD
             err = DCIError(
@@ -89,18 +120,18 @@ class DCILastResortMiddleware:
             body = json.dumps(reply.body).encode()
             headers = {"Content-Type": "application/json", **reply.headers}
         else:
-            server = DCIServer(env, self.config)
-            reply = reply or server.error_reply(self._path(scope), err)
+            ctx = DCIContext(env, self.config)
+            reply = reply or error_reply(ctx, self._path(scope), err)
             try:
-                body, headers = server.render(reply)
+                body, headers = render(ctx, reply)
             except Exception:
                 _logger.exception("DCI: cannot render the error answer")
                 body, headers = (
                     json.dumps(err.http_body()).encode(),
                     {"Content-Type": "application/json"},
                 )
-        return (
-            reply.status,
-            body,
-            [(k.lower().encode(), str(v).encode()) for k, v in headers.items()],
-        )
+        return reply.status, body, _header_list(headers)
+
+
+def _header_list(headers):
+    return [(k.lower().encode(), str(v).encode()) for k, v in headers.items()]

@@ -13,7 +13,7 @@ from pydantic.json_schema import models_json_schema
 from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS
 from odoo.addons.spp_dci.dci.schemas.common import HttpErrorResponse
 
-from ..services.server import RECEIVER_PATHS, REGISTRY_PATHS
+from ..services.paths import RECEIVER_PATHS, REGISTRY_PATHS
 
 _logger = logging.getLogger(__name__)
 

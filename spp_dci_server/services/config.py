@@ -22,3 +22,5 @@ class EndpointConfig:
     token_ttl: int = 900
     #: DCI id of this endpoint (header.sender_id, kidId, token iss); None: spp_dci.sender_id
     sender_id: str | None = None
+    #: keep whole request/answer payloads of sync and refused requests (async ones always)
+    store_payloads: bool = False

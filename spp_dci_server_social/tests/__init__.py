@@ -3,6 +3,7 @@ from . import (
     test_bad_input,
     test_headers_signatures,
     test_install,
+    test_pipeline,
     test_receivers,
     test_subscribe,
     test_sync_search,

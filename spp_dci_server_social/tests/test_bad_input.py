@@ -86,11 +86,12 @@ class TestBadInput(SocialCase):
                     self.assertRejected(response, 400, text=code)
 
     def test_rate_limit(self):
+        """Counted from the sender's transactions of the last minute (every worker)."""
         self._make_sender("spmis-limited", self.sender_key, rate_limit=3)
         limiter.reset()
-        token = self.get_token("spmis-limited")  # the token request counts too
+        token = self.get_token("spmis-limited")  # tokens have their own, per-process window
         statuses = []
-        for _ in range(3):
+        for _ in range(4):
             header = self.header("search", sender_id="spmis-limited")
             envelope = self.envelope(
                 "search",
@@ -105,10 +106,20 @@ class TestBadInput(SocialCase):
             )
             response = self.post(SYNC, envelope, token=token)
             statuses.append(response.status_code)
-        self.assertEqual(statuses, [200, 200, 429])
+        self.assertEqual(statuses, [200, 200, 200, 429])
         self.assertRejected(response, 429, text="err.request.too_many_requests")
         self.assertGreaterEqual(int(response.headers["Retry-After"]), 1)
+        self.assertLessEqual(int(response.headers["Retry-After"]), 60)
         response = self.post_raw(ASYNC, b"{}", token=token)
         self.assertErrAck(response, 429, "err.request.too_many_requests")
         self.assertIn("Retry-After", response.headers)
+        # the window is the database's: rows another worker wrote count the same
+        sender = self.env["spp.dci.sender"].search([("client_id", "=", "spmis-limited")])
+        self.env.cr.execute(
+            "UPDATE spp_dci_transaction SET create_date = create_date - interval '61 seconds' "
+            "WHERE sender_id = %s",
+            (sender.id,),
+        )
+        response = self.post(SYNC, envelope, token=token)  # the refused 4th, not recorded
+        self.assertEqual(response.status_code, 200, response.text)
         limiter.reset()

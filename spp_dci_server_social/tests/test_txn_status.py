@@ -1,5 +1,6 @@
 import uuid
 
+from odoo.addons.fastapi.pools import fastapi_app_pool
 from odoo.addons.spp_dci.dci import spec
 from odoo.tests import tagged
 
@@ -12,6 +13,15 @@ ASYNC = "/registry/txn/status"
 @tagged("post_install", "-at_install")
 class TestTxnStatus(SocialCase):
     """Sync and async txn status, only about the requester's own transactions."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # the status of a sync search carries its records only where they are kept
+        cls.endpoint.dci_store_payloads = True
+        cls.endpoint.flush_recordset()
+        fastapi_app_pool.invalidate(cls.env)
+        cls.addClassCleanup(fastapi_app_pool.invalidate, cls.env)
 
     def status_envelope(
         self, attribute_type, attribute_value, txn_type="search", sender_id="spmis-test", **header

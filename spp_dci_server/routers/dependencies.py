@@ -1,0 +1,119 @@
+"""The DCI request pipeline as FastAPI dependencies (the OCA ``fastapi`` way).
+
+A registry route depends on :func:`registry_request`, which depends on
+:func:`authenticated_sender`, which depends on :func:`dci_context`:
+
+1. ``dci_context``: our identity for this endpoint and the request's cursors;
+2. ``authenticated_sender(scope)``: bearer token, scope, registry type, rate limit;
+3. ``registry_request(path)``: implementation present, body read and size-checked,
+   JSON, envelope, DCI signature and header checked (``services/checks.py``).
+
+Any failure raises ``DCIError``; ``middleware.py`` turns it into the spec answer
+(and records the refusal), using what the dependencies left in ``request.state``.
+"""
+
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from odoo.addons.fastapi.context import odoo_env_ctx
+
+from ..services.auth import authenticate, check_local_rate, check_rate
+from ..services.checks import CheckedRequest, check_request, ensure_implementation, read_json
+from ..services.config import EndpointConfig
+from ..services.context import DCIContext
+from ..services.paths import REGISTRY_PATHS
+from ..services.sender_info import SenderInfo
+
+
+async def dci_endpoint_config() -> EndpointConfig:
+    """Replaced in each DCI app by the settings of its endpoint record."""
+    raise RuntimeError("not a DCI endpoint")
+
+
+Config = Annotated[EndpointConfig, Depends(dci_endpoint_config)]
+
+
+async def dci_context(request: Request, config: Config):
+    """Registry paths: reads on the read-only cursor (replica), closed after the answer."""
+    request.state.dci_started = time.monotonic()
+    ctx = DCIContext(odoo_env_ctx.get(), config, replica=True)
+    try:
+        yield ctx
+    finally:
+        ctx.end_reads()
+
+
+async def dci_primary_context(config: Config) -> DCIContext:
+    """Token, JWKS and receiver paths: everything on the request's cursor."""
+    return DCIContext(odoo_env_ctx.get(), config)
+
+
+Context = Annotated[DCIContext, Depends(dci_context)]
+PrimaryContext = Annotated[DCIContext, Depends(dci_primary_context)]
+
+
+async def read_body(request: Request, limit: int):
+    """The body, or None when it is larger than ``limit`` bytes."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        return None
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def authenticated_sender(scope, *, registry=True):
+    """The dependency: the SenderInfo of a valid token with ``scope``.
+
+    Registry paths count their rate from the transaction rows (all workers);
+    receiver paths in this process.
+    """
+    if registry:
+
+        async def sender_for_scope(request: Request, ctx: Context) -> SenderInfo:
+            sender = authenticate(ctx, request.headers.get("authorization"), scope)
+            request.state.dci_sender = sender
+            check_rate(ctx.read_env, sender)
+            return sender
+
+    else:
+
+        async def sender_for_scope(request: Request, ctx: PrimaryContext) -> SenderInfo:
+            sender = authenticate(ctx, request.headers.get("authorization"), scope)
+            request.state.dci_sender = sender
+            check_local_rate(ctx, sender)
+            return sender
+
+    return sender_for_scope
+
+
+def registry_request(path):
+    """The dependency: the CheckedRequest of a POST to the registry path ``path``."""
+    Sender = Annotated[SenderInfo, Depends(authenticated_sender(REGISTRY_PATHS[path][0]))]
+
+    async def checked_request(request: Request, ctx: Context, sender: Sender) -> CheckedRequest:
+        ensure_implementation(ctx)
+        body = await read_body(request, ctx.config.max_body_bytes)
+        data = read_json(ctx, request.headers, body)
+        request.state.dci_data = data  # from here on, a refusal is recorded
+        return check_request(ctx, path, sender, data, body)
+
+    return checked_request
+
+
+def received_callback(path, scope):
+    """The dependency: ``(sender, data)`` of a POST to a receiver path."""
+    Sender = Annotated[SenderInfo, Depends(authenticated_sender(scope, registry=False))]
+
+    async def callback_body(request: Request, ctx: PrimaryContext, sender: Sender):
+        body = await read_body(request, ctx.config.max_body_bytes)
+        return sender, read_json(ctx, request.headers, body)
+
+    return callback_body

@@ -1,0 +1,188 @@
+"""Reading and checking a DCI request: body, envelope, signature, header.
+
+Order of the checks on a registry path (every step answers with a spec body;
+the FastAPI dependencies in ``routers/dependencies.py`` run them in turn):
+
+1. bearer token (401 ``err.request.unauthorized``), scope and registry type
+   (403 ``err.request.forbidden``), rate limit (429 + ``Retry-After``);
+2. an implementation for the endpoint's registry type
+   (``rjct.action.not_supported``);
+3. content type (415), body size (413), JSON syntax (400);
+4. envelope shape, ``header.sender_id`` = the token's client
+   (``err.sender_id.invalid``), DCI signature (``err.signature.*``);
+5. schema of header and message (``rjct.action.invalid`` when the action does
+   not match the path, ``rjct.total_count.invalid`` ...), then version
+   (``rjct.version.invalid``), ``message_ts`` within the clock skew
+   (``rjct.message_ts.invalid``), ``receiver_id``, encryption, ``sender_uri``
+   (async); a duplicate ``message_id`` (``rjct.message_id.duplicate``) is
+   found by the unique index when the transaction row is written;
+6. each item of a batch on its own (handlers.py): a bad item is answered
+   ``rjct`` with its reason code, the other items are processed.
+"""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+
+from odoo.addons.spp_dci.dci.codes import ErrorCode, MsgHeaderStatusReasonCode
+from odoo.addons.spp_dci.dci.envelope import verify_envelope
+from odoo.addons.spp_dci.dci.errors import DCIError
+from odoo.addons.spp_dci.dci.jwks import JWKSError
+from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS, parse_request_envelope
+from odoo.addons.spp_dci.dci.schemas.common import DCI_VERSION, utc_now
+from odoo.addons.spp_dci.dci.signature import SignatureError
+
+from .callbacks import check_callback_url
+from .handlers import LENIENT_MESSAGES
+from .paths import ASYNC, REGISTRY_PATHS
+
+_logger = logging.getLogger(__name__)
+
+MAX_SIGNATURE_VALIDITY = 86400
+JSON_TYPES = ("application/json",)
+
+
+@dataclass
+class CheckedRequest:
+    """A registry request that passed every message-level check."""
+
+    path: str
+    action: str
+    mode: str
+    sender: object  # SenderInfo
+    data: dict
+    envelope: object
+    signature_state: str
+    kid: str | None
+    sender_uri: str | None
+    digest: str
+
+    @property
+    def header(self):
+        return self.envelope.header
+
+    @property
+    def message(self):
+        return self.envelope.message
+
+
+def ensure_implementation(ctx):
+    if ctx.implementation_name() is None:
+        raise DCIError(
+            MsgHeaderStatusReasonCode.ACTION_NOT_SUPPORTED,
+            f"no implementation of the {ctx.config.registry_type!r} registry is installed here",
+        )
+
+
+def read_json(ctx, headers, body):
+    content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type not in JSON_TYPES:
+        raise DCIError(ErrorCode.REQUEST_BAD, "the request body must be application/json", 415)
+    if body is None:
+        raise DCIError(
+            ErrorCode.REQUEST_BAD,
+            f"the request body is larger than {ctx.config.max_body_bytes} bytes",
+            413,
+        )
+    try:
+        data = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise DCIError(
+            ErrorCode.REQUEST_BAD, f"the request body is not valid JSON: {exc}"
+        ) from None
+    if not isinstance(data, dict):
+        raise DCIError(ErrorCode.REQUEST_BAD, "the request body must be a JSON object")
+    return data
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def check_envelope(sender, data, message_required=True):
+    """Shape, sender identity and DCI signature; returns the signature state and kid."""
+    header = data.get("header")
+    if not isinstance(header, dict):
+        raise DCIError(ErrorCode.REQUEST_BAD, "header: Input should be an object")
+    message = data.get("message")
+    if (message_required or "message" in data) and not isinstance(message, dict):
+        raise DCIError(ErrorCode.REQUEST_BAD, "message: Input should be an object")
+    if header.get("sender_id") != sender.client_id:
+        raise DCIError(
+            ErrorCode.SENDER_ID_INVALID, "header.sender_id is not the authenticated client"
+        )
+    if header.get("is_msg_encrypted") is True:
+        raise DCIError(
+            ErrorCode.ENCRYPTION_INVALID, "encrypted messages are not supported by this server"
+        )
+
+    def resolve(sender_id, key_id):
+        return sender.public_key(key_id) if sender_id == sender.client_id else None
+
+    try:
+        verified = verify_envelope(
+            data,
+            resolve,
+            require_signature=sender.signature_policy != "off",
+            expected_sender_id=sender.client_id,
+            max_validity=MAX_SIGNATURE_VALIDITY,
+        )
+    except SignatureError as exc:
+        raise DCIError(exc.code, f"signature rejected ({exc.reason}): {exc}") from None
+    except JWKSError as exc:
+        raise DCIError(
+            ErrorCode.SERVICE_UNAVAILABLE, f"cannot read the sender's JWKS: {exc}", 503
+        ) from None
+    if verified is None:
+        _logger.warning(
+            "DCI: unsigned message accepted from %s (signature policy off)", sender.client_id
+        )
+        return "unsigned", None
+    return "verified", verified.key_id
+
+
+def check_header(ctx, header):
+    if header.version != DCI_VERSION:
+        raise DCIError(MsgHeaderStatusReasonCode.VERSION_INVALID, f"version must be {DCI_VERSION}")
+    skew = abs((utc_now() - header.message_ts).total_seconds())
+    if skew > ctx.config.clock_skew:
+        raise DCIError(
+            MsgHeaderStatusReasonCode.MESSAGE_TS_INVALID,
+            f"message_ts is {int(skew)} s away from our clock "
+            f"(at most {ctx.config.clock_skew} s allowed)",
+        )
+    if header.receiver_id and header.receiver_id != ctx.our_id:
+        raise DCIError(ErrorCode.RECEIVER_ID_INVALID, f"receiver_id must be {ctx.our_id!r}")
+
+
+def check_request(ctx, path, sender, data, body):
+    """Steps 4-5 of the module docstring for a registry path; a CheckedRequest."""
+    endpoint = ENDPOINTS[path]
+    mode = REGISTRY_PATHS[path][1]
+    signature_state, kid = check_envelope(sender, data)
+    envelope = parse_request_envelope(data, endpoint.action, LENIENT_MESSAGES.get(endpoint.action))
+    header = envelope.header
+    check_header(ctx, header)
+    if header.total_count > ctx.config.max_items:
+        raise DCIError(
+            MsgHeaderStatusReasonCode.TOTAL_COUNT_LIMIT_EXCEEDED,
+            f"at most {ctx.config.max_items} items per message",
+        )
+    sender_uri = None
+    if mode == ASYNC:
+        sender_uri = check_callback_url(
+            header.sender_uri, sender.callback_hosts, sender.allow_private_callbacks
+        )
+    return CheckedRequest(
+        path=path,
+        action=str(endpoint.action),
+        mode=mode,
+        sender=sender,
+        data=data,
+        envelope=envelope,
+        signature_state=signature_state,
+        kid=kid,
+        sender_uri=sender_uri,
+        digest=hashlib.sha256(body).hexdigest(),
+    )

@@ -1,0 +1,38 @@
+"""The one table of the DCI paths this server answers: scope and mode of each."""
+
+from odoo.addons.spp_dci.dci.codes import Action
+
+SYNC = "sync"
+ASYNC = "async"
+
+#: Registry paths: scope and mode.
+REGISTRY_PATHS = {
+    "/registry/sync/search": ("registry.search", SYNC),
+    "/registry/search": ("registry.search", ASYNC),
+    "/registry/subscribe": ("registry.subscribe", ASYNC),
+    "/registry/unsubscribe": ("registry.subscribe", ASYNC),
+    "/registry/txn/status": ("registry.status", ASYNC),
+    "/registry/sync/txn/status": ("registry.status", SYNC),
+}
+#: Caller-side receivers (we are the SP-MIS): scope.
+RECEIVER_PATHS = {
+    "/registry/on-search": "registry.on-search",
+    "/registry/on-subscribe": "registry.on-subscribe",
+    "/registry/on-unsubscribe": "registry.on-subscribe",
+    "/registry/notify": "registry.notify",
+    "/registry/txn/on-status": "registry.on-status",
+}
+#: The asynchronous path of each request action (jobs re-read the stored request).
+ASYNC_PATHS = {
+    "search": "/registry/search",
+    "subscribe": "/registry/subscribe",
+    "unsubscribe": "/registry/unsubscribe",
+    "txn-status": "/registry/txn/status",
+}
+#: The callback action that answers each request action.
+REPLY_ACTIONS = {
+    Action.SEARCH: Action.ON_SEARCH,
+    Action.SUBSCRIBE: Action.ON_SUBSCRIBE,
+    Action.UNSUBSCRIBE: Action.ON_UNSUBSCRIBE,
+    Action.TXN_STATUS: Action.TXN_ON_STATUS,
+}

@@ -1,0 +1,89 @@
+"""The one reply renderer: spec bodies for every answer, signed twice.
+
+Every answer is JSON; DCI envelopes carry our DCI body signature
+(:func:`sign_envelope`), and every HTTP response an RFC 9421 signature over
+status, content type and ``Content-Digest`` (:func:`render`).
+
+Error bodies (:func:`error_reply`): 401/403 are ``HttpErrorResponse``; other
+errors are an ERR ACK on asynchronous paths and a signed ``status: rjct``
+callback envelope on the synchronous ones (their spec ``default`` response).
+"""
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+
+from odoo.addons.spp_dci.dci.codes import MsgHeaderStatusReasonCode, RequestStatus
+from odoo.addons.spp_dci.dci.envelope import build_envelope
+from odoo.addons.spp_dci.dci.errors import DCIError, error_ack_body
+from odoo.addons.spp_dci.dci.http_signature import sign_response
+from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS
+from odoo.addons.spp_dci.dci.schemas.common import MsgCallbackHeader, format_timestamp, utc_now
+
+_logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict
+    headers: dict = field(default_factory=dict)
+
+
+def now_ts(value=None):
+    return format_timestamp(value or utc_now())
+
+
+def json_bytes(data):
+    """Compact UTF-8 JSON (the HTTP body; the signed bytes are canonicalised separately)."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def render(ctx, reply: Reply):
+    """Serialise ``reply`` and sign it (RFC 9421 ``Signature`` + ``Content-Digest``)."""
+    body = json_bytes(reply.body)
+    headers = {"Content-Type": "application/json", **reply.headers}
+    try:
+        headers.update(sign_response(reply.status, headers, body, ctx.signer))
+    except Exception:  # signing must never turn an answer into a 500
+        _logger.exception("DCI: could not sign the HTTP response")
+    return body, headers
+
+
+def sign_envelope(ctx, header, message):
+    return build_envelope(header, message, ctx.signer, ctx.our_id)
+
+
+def rejection_envelope(ctx, reply_action, err, receiver_id=None):
+    """A signed callback envelope with ``header.status: rjct`` and no message."""
+    code = err.code if isinstance(err.code, MsgHeaderStatusReasonCode) else None
+    text = err.message if code else f"{err.code}: {err.message}"
+    header = MsgCallbackHeader(
+        message_id=str(uuid.uuid4()),
+        message_ts=utc_now(),
+        action=reply_action,
+        status=RequestStatus.RJCT,
+        status_reason_code=code,
+        status_reason_message=text[:999],
+        sender_id=ctx.our_id,
+        receiver_id=receiver_id,
+        total_count=0,
+        completed_count=0,
+    )
+    return build_envelope(header, None, ctx.signer, ctx.our_id)
+
+
+def error_reply(ctx, path, err: DCIError, sender=None):
+    """The spec answer of ``err`` on ``path`` (``sender``: a SenderInfo, when known)."""
+    headers = dict(err.http_headers)
+    status = err.http_status
+    if status in (401, 403) or path not in ENDPOINTS:
+        if status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="dci", error="invalid_token"'
+        return Reply(status, err.http_body(), headers)
+    endpoint = ENDPOINTS[path]
+    if endpoint.is_sync and endpoint.reply_action:
+        receiver = sender.client_id if sender else None
+        return Reply(status, rejection_envelope(ctx, endpoint.reply_action, err, receiver), headers)
+    return Reply(status, error_ack_body(err, str(uuid.uuid4())), headers)

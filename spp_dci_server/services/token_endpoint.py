@@ -1,0 +1,104 @@
+"""``POST /oauth2/client/token``: OAuth2 client credentials (RFC 6749 4.4)."""
+
+import base64
+import binascii
+import logging
+from urllib.parse import parse_qs, unquote
+
+from odoo.addons.spp_dci.dci.codes import ErrorCode
+from odoo.addons.spp_dci.dci.errors import DCIError
+
+from .auth import check_local_rate, check_registry_type
+from .replies import Reply
+from .tokens import issue_token
+
+_logger = logging.getLogger(__name__)
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def token_reply(ctx, headers, body):
+    try:
+        return Reply(200, _issue(ctx, headers, body), NO_STORE)
+    except DCIError as err:
+        headers_out = {**NO_STORE, **err.http_headers}
+        if err.http_status == 401:
+            headers_out["WWW-Authenticate"] = 'Basic realm="dci"'
+        return Reply(err.http_status, err.http_body(), headers_out)
+
+
+def _issue(ctx, headers, body):
+    content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != FORM_TYPE:
+        raise DCIError(ErrorCode.REQUEST_BAD, f"the token request must be {FORM_TYPE}", 415)
+    if body is None:
+        raise DCIError(ErrorCode.REQUEST_BAD, "the token request is too large", 413)
+    values = _form(body)
+    client_id, secret = values.get("client_id"), values.get("client_secret")
+    basic = _basic_credentials(headers.get("authorization"))
+    if basic:
+        if client_id and client_id != basic[0]:
+            raise DCIError(ErrorCode.REQUEST_BAD, "client_id differs from the Basic credentials")
+        client_id, secret = basic
+    if values.get("grant_type") != "client_credentials":
+        raise DCIError(ErrorCode.REQUEST_BAD, "grant_type must be client_credentials")
+    if not client_id or not secret:
+        raise DCIError(ErrorCode.REQUEST_BAD, "client_id and client_secret are required")
+    sender = ctx.sender_info(client_id)
+    if not sender or not ctx.sender(sender)._dci_check_secret(secret):
+        raise DCIError(ErrorCode.REQUEST_UNAUTHORIZED, "invalid client credentials", 401)
+    check_local_rate(ctx, sender)
+    check_registry_type(ctx, sender)
+    requested = values.get("scope", "").split()
+    if requested:
+        refused = sorted(set(requested) - set(sender.scopes))
+        if refused:
+            raise DCIError(
+                ErrorCode.REQUEST_FORBIDDEN, f"scope not allowed: {' '.join(refused)}", 403
+            )
+        scopes = list(dict.fromkeys(requested))
+    else:
+        scopes = list(sender.scopes)
+    ttl = ctx.config.token_ttl
+    token, _claims = issue_token(
+        ctx.signer,
+        issuer=ctx.our_id,
+        audience=ctx.config.root_path,
+        client_id=sender.client_id,
+        scopes=scopes,
+        ttl=ttl,
+    )
+    _logger.info("DCI: token issued to %s (scopes %s)", sender.client_id, " ".join(scopes))
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": str(ttl),
+        "scope": " ".join(scopes),
+    }
+
+
+def _form(body):
+    try:
+        form = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
+    except (UnicodeDecodeError, ValueError):
+        raise DCIError(ErrorCode.REQUEST_BAD, "the token request is not a valid form") from None
+    values = {}
+    for name, items in form.items():
+        if len(items) != 1:
+            raise DCIError(ErrorCode.REQUEST_BAD, f"parameter {name!r} is repeated")
+        values[name] = items[0]
+    return values
+
+
+def _basic_credentials(authorization):
+    if not authorization or not authorization.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise DCIError(ErrorCode.REQUEST_BAD, "malformed Basic credentials") from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise DCIError(ErrorCode.REQUEST_BAD, "malformed Basic credentials")
+    return unquote(client_id), unquote(secret)

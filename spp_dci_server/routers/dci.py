@@ -27,10 +27,11 @@ from .dependencies import (
     received_callback,
     registry_request,
 )
+from .error_handlers import DCIRoute
 
 __all__ = ["dci_endpoint_config", "dci_router"]
 
-dci_router = APIRouter()
+dci_router = APIRouter(route_class=DCIRoute)
 
 
 def respond(ctx, reply: Reply):

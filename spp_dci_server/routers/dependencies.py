@@ -8,8 +8,9 @@ A registry route depends on :func:`registry_request`, which depends on
 3. ``registry_request(path)``: implementation present, body read and size-checked,
    JSON, envelope, DCI signature and header checked (``services/checks.py``).
 
-Any failure raises ``DCIError``; ``middleware.py`` turns it into the spec answer
-(and records the refusal), using what the dependencies left in ``request.state``.
+Any failure raises ``DCIError``; the routes' class (``error_handlers.DCIRoute``)
+turns it into the spec answer (and records the refusal), using what the
+dependencies left in ``request.state``.
 """
 
 import time
@@ -38,16 +39,17 @@ Config = Annotated[EndpointConfig, Depends(dci_endpoint_config)]
 async def dci_context(request: Request, config: Config):
     """Registry paths: reads on the read-only cursor (replica), closed after the answer."""
     request.state.dci_started = time.monotonic()
-    ctx = DCIContext(odoo_env_ctx.get(), config, replica=True)
+    ctx = request.state.dci_context = DCIContext(odoo_env_ctx.get(), config, replica=True)
     try:
         yield ctx
     finally:
         ctx.end_reads()
 
 
-async def dci_primary_context(config: Config) -> DCIContext:
+async def dci_primary_context(request: Request, config: Config) -> DCIContext:
     """Token, JWKS and receiver paths: everything on the request's cursor."""
-    return DCIContext(odoo_env_ctx.get(), config)
+    ctx = request.state.dci_context = DCIContext(odoo_env_ctx.get(), config)
+    return ctx
 
 
 Context = Annotated[DCIContext, Depends(dci_context)]
@@ -69,27 +71,17 @@ async def read_body(request: Request, limit: int):
     return b"".join(chunks)
 
 
-def authenticated_sender(scope, *, registry=True):
-    """The dependency: the SenderInfo of a valid token with ``scope``.
+def authenticated_sender(scope):
+    """The dependency: the SenderInfo of a valid token with ``scope`` (registry paths).
 
-    Registry paths count their rate from the transaction rows (all workers);
-    receiver paths in this process.
+    The rate is counted from the sender's transaction rows (every worker).
     """
-    if registry:
 
-        async def sender_for_scope(request: Request, ctx: Context) -> SenderInfo:
-            sender = authenticate(ctx, request.headers.get("authorization"), scope)
-            request.state.dci_sender = sender
-            check_rate(ctx.read_env, sender)
-            return sender
-
-    else:
-
-        async def sender_for_scope(request: Request, ctx: PrimaryContext) -> SenderInfo:
-            sender = authenticate(ctx, request.headers.get("authorization"), scope)
-            request.state.dci_sender = sender
-            check_local_rate(ctx, sender)
-            return sender
+    async def sender_for_scope(request: Request, ctx: Context) -> SenderInfo:
+        sender = authenticate(ctx, request.headers.get("authorization"), scope)
+        request.state.dci_sender = sender
+        check_rate(ctx.read_env, sender)
+        return sender
 
     return sender_for_scope
 
@@ -109,11 +101,17 @@ def registry_request(path):
 
 
 def received_callback(path, scope):
-    """The dependency: ``(sender, data)`` of a POST to a receiver path."""
-    Sender = Annotated[SenderInfo, Depends(authenticated_sender(scope, registry=False))]
+    """The dependency: ``(sender, data)`` of a POST to a receiver path.
 
-    async def callback_body(request: Request, ctx: PrimaryContext, sender: Sender):
+    The body is read before the token is checked, so that the client's receiver
+    log records what a refused caller sent; the rate is counted in this process.
+    """
+
+    async def callback_body(request: Request, ctx: PrimaryContext):
         body = await read_body(request, ctx.config.max_body_bytes)
+        sender = authenticate(ctx, request.headers.get("authorization"), scope)
+        request.state.dci_sender = sender
+        check_local_rate(ctx, sender)
         return sender, read_json(ctx, request.headers, body)
 
     return callback_body

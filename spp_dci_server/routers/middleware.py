@@ -4,9 +4,8 @@ The OCA ``fastapi`` addon removes the exception handlers of every app so that
 errors reach Odoo's transaction handling, so this ASGI middleware is where
 errors become answers:
 
-* ``DCIError`` raised by a dependency or a handler: the spec answer of
-  ``services/replies.error_reply``; on a registry path whose body was read,
-  the refusal is recorded first (one transaction row, state ``rejected``);
+* ``DCIError`` is answered at the route (``error_handlers.py``); one raised
+  before the route's dependencies ran gets its spec answer here;
 
 * 404/405: ``HttpErrorResponse`` (``err.request.not_found`` / ``err.request.bad``);
 * anything else: the transaction is rolled back, the traceback is logged
@@ -26,13 +25,10 @@ from starlette.exceptions import HTTPException
 from odoo.addons.fastapi.context import odoo_env_ctx
 from odoo.addons.spp_dci.dci.codes import ErrorCode
 from odoo.addons.spp_dci.dci.errors import DCIError
-from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..services.context import DCIContext
-from ..services.paths import REGISTRY_PATHS
 from ..services.replies import Reply, error_reply, render
-from ..services.transactions import record_rejection
 
 _logger = logging.getLogger(__name__)
 
@@ -47,7 +43,6 @@ class DCILastResortMiddleware:
             await self.app(scope, receive, send)
             return
         started = False
-        scope.setdefault("state", {})  # request.state: what the dependencies learnt
 
         async def tracking_send(message):
             nonlocal started
@@ -69,32 +64,8 @@ class DCILastResortMiddleware:
         root = scope.get("root_path") or self.config.root_path
         return path[len(root) :] if root and path.startswith(root) else path
 
-    def _refusal(self, env, scope, err):
-        """The answer of a DCIError, after recording it on a registry path."""
-        state = scope.get("state") or {}
-        sender, data = state.get("dci_sender"), state.get("dci_data")
-        path = self._path(scope)
-        ctx = DCIContext(env, self.config)
-        if sender is not None:
-            _logger.info("DCI: %s from %s rejected: %s", path, sender.client_id, err)
-            if data is not None and path in REGISTRY_PATHS:
-                record_rejection(
-                    ctx,
-                    sender,
-                    ENDPOINTS[path].action,
-                    REGISTRY_PATHS[path][1],
-                    data,
-                    err,
-                    store_payloads=self.config.store_payloads,
-                )
-        return ctx, error_reply(ctx, path, err, sender)
-
     def _answer(self, scope, exc):
         env = odoo_env_ctx.get(None)
-        if isinstance(exc, DCIError) and env is not None:
-            ctx, reply = self._refusal(env, scope, exc)
-            body, headers = render(ctx, reply)
-            return reply.status, body, _header_list(headers)
         if isinstance(exc, HTTPException) and exc.status_code in (404, 405):
             code = ErrorCode.REQUEST_NOT_FOUND if exc.status_code == 404 else ErrorCode.REQUEST_BAD
             err = DCIError(
@@ -103,6 +74,8 @@ class DCILastResortMiddleware:
                 exc.status_code,
             )
             reply = Reply(exc.status_code, err.http_body(), dict(exc.headers or {}))
+        elif isinstance(exc, DCIError):  # raised before the route's own handling
+            err, reply = exc, None
         else:
             _logger.exception(
                 "DCI endpoint %s: unexpected error on %s", self.config.root_path, scope.get("path")

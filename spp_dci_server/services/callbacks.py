@@ -16,6 +16,7 @@ right before each delivery (DNS may have changed). Redirects are not followed.
 import ipaddress
 import json
 import socket
+import threading
 from urllib.parse import urlsplit
 
 import httpx
@@ -25,6 +26,25 @@ from odoo.addons.spp_dci.dci.errors import DCIError
 
 DELIVERY_TIMEOUT = 15.0
 MAX_RESPONSE_BYTES = 64 * 1024
+
+# One client per process: its connection pool keeps connections to the senders'
+# callback hosts open between deliveries (a new client costs a pool, TLS context
+# and connection each time). httpx clients are safe to share between threads.
+_client = None
+_client_lock = threading.Lock()
+
+
+def _shared_client():
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                _client = httpx.Client(
+                    timeout=DELIVERY_TIMEOUT,
+                    follow_redirects=False,
+                    limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
+                )
+    return _client
 
 
 class DeliveryError(Exception):
@@ -118,14 +138,14 @@ def post(url, body: bytes, headers: dict, *, timeout=DELIVERY_TIMEOUT):
         408/429 are not retried: the peer refused the message itself).
     """
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            with client.stream("POST", url, content=body, headers=headers) as response:
-                data = b""
-                for chunk in response.iter_bytes():
-                    data += chunk
-                    if len(data) > MAX_RESPONSE_BYTES:
-                        break
-                status = response.status_code
+        client = _shared_client()
+        with client.stream("POST", url, content=body, headers=headers, timeout=timeout) as response:
+            data = b""
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > MAX_RESPONSE_BYTES:
+                    break
+            status = response.status_code
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{exc.__class__.__name__}: {exc}") from exc
     try:

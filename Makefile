@@ -1,5 +1,5 @@
 # The two commands: `make run` (serve the demo) and `make test` (all tests).
-.PHONY: run test setup bench spec lint clean-db
+.PHONY: run test setup bench replica spec lint clean-db
 
 run:        ## set up, create/upgrade the demo database, serve Odoo on 127.0.0.1:8069
 	bash scripts/run.sh
@@ -10,8 +10,11 @@ test:       ## install the whole suite in a throwaway database and run every tes
 setup:      ## only create/refresh the virtualenv (.venv)
 	bash scripts/setup.sh
 
-bench:      ## benchmark signed sync search (see README, Performance)
+bench:      ## benchmark DCI sync/async search and callbacks, threaded and prefork (README)
 	bash scripts/bench.sh
+
+replica:    ## the searches read on a streaming replica (db_replica_host, scripts/replica.sh)
+	bash scripts/replica.sh
 
 spec:       ## download the official DCI 1.0.0 spec files into ../shared/dci-spec
 	bash scripts/get_spec.sh

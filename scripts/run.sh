@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: set up, create (or upgrade) the demo database with the whole
 # suite and its demo data, then serve Odoo on 127.0.0.1:8069 with the queue_job
-# runner. DB=name picks another database; HTTP_PORT=8069 another port.
+# runner. DB=name picks another database; HTTP_PORT=8069 another port;
+# INIT_ONLY=1 stops once the database is created/upgraded (used by replica.sh).
 source "$(dirname "$0")/lib.sh"
 bash "$ROOT/scripts/setup.sh"
 choose_postgres
@@ -27,6 +28,7 @@ elif [[ "$(cat "$stamp" 2>/dev/null)" != "$code_hash" ]]; then
   "${odoo[@]}" -u "$addons" -i spp_dci_demo --stop-after-init --log-level=warn
   echo "$code_hash" >"$stamp"
 fi
+[[ -z "${INIT_ONLY:-}" ]] || exit 0
 
 base=http://127.0.0.1:$port
 cat <<MSG

@@ -1,0 +1,146 @@
+"""Benchmark data: registrants seeded in plain SQL, the benchmark sender through the ORM.
+
+Both are idempotent: registrants ``BENCH-1`` .. ``BENCH-N`` (one UIN each) are
+only added when missing, and the sender ``dci-bench`` is rewritten on every
+run (new key pair, secret, callback host of this run's receiver).
+"""
+
+import time
+
+import psycopg2
+
+PREFIX = "BENCH-"
+CLIENT_ID = "dci-bench"
+SECRET = "bench-secret-" + "x" * 32
+SEED_STEP = 100_000
+
+
+def pg_connect(db):
+    """A connection to ``db`` (host, port and user from the PG* environment)."""
+    return psycopg2.connect(dbname=db)
+
+
+def seed_registrants(db, count):
+    """Insert the missing BENCH registrants; return ``(UIN type id, registrants present)``."""
+    with pg_connect(db) as conn, conn.cursor() as cr:
+        cr.execute("SELECT id FROM spp_id_type WHERE code = 'UIN'")
+        uin = cr.fetchone()[0]
+        cr.execute(
+            "SELECT count(*) FROM spp_registry_id WHERE id_type_id = %s AND value LIKE %s",
+            (uin, PREFIX + "%"),
+        )
+        have = cr.fetchone()[0]
+        if have >= count:
+            print(f"seed: {have:,} benchmark registrants already present")
+            return uin, have
+        started = time.monotonic()
+        for low in range(have + 1, count + 1, SEED_STEP):
+            high = min(count, low + SEED_STEP - 1)
+            cr.execute(
+                """
+                WITH new AS (
+                    INSERT INTO res_partner (name, complete_name, given_name, family_name, sex,
+                        birthdate, registration_date, is_registrant, is_group, active, type,
+                        is_company, city, create_uid, write_uid, create_date, write_date)
+                    SELECT 'Bench ' || n, 'Bench ' || n, 'Given' || n, 'Bench',
+                           (ARRAY['male', 'female'])[1 + n %% 2], DATE '1950-01-01' + (n %% 25000),
+                           DATE '2020-01-01' + (n %% 1500), true, false, true, 'contact', false,
+                           'Benchtown', 1, 1, now() AT TIME ZONE 'utc', now() AT TIME ZONE 'utc'
+                      FROM generate_series(%s, %s) AS n
+                    RETURNING id, given_name
+                )
+                INSERT INTO spp_registry_id (partner_id, id_type_id, value, create_uid, write_uid,
+                                             create_date, write_date)
+                SELECT id, %s, %s || substr(given_name, 6), 1, 1, now() AT TIME ZONE 'utc',
+                       now() AT TIME ZONE 'utc'
+                  FROM new
+                """,
+                (low, high, uin, PREFIX),
+            )
+            conn.commit()
+            print(f"seed: {high:,}/{count:,} registrants ({time.monotonic() - started:.0f} s)")
+        cr.execute(
+            "UPDATE res_partner SET commercial_partner_id = id WHERE commercial_partner_id IS NULL"
+        )
+        cr.execute("ANALYZE res_partner")
+        cr.execute("ANALYZE spp_registry_id")
+        conn.commit()
+    return uin, count
+
+
+def forget_previous_runs(db):
+    """Delete the transactions and the jobs of earlier benchmark runs.
+
+    Keeps every run on the same table sizes (the duplicate check and the
+    transaction inserts would otherwise slow down from run to run).
+    """
+    with pg_connect(db) as conn, conn.cursor() as cr:
+        cr.execute(
+            "DELETE FROM spp_dci_transaction WHERE sender_id IN "
+            "(SELECT id FROM spp_dci_sender WHERE client_id = %s)",
+            (CLIENT_ID,),
+        )
+        transactions = cr.rowcount
+        # finished jobs, and jobs left over by an interrupted run (they would run during this one)
+        cr.execute(
+            "DELETE FROM queue_job WHERE state != 'started' AND model_name = 'spp.dci.transaction'"
+        )
+        jobs = cr.rowcount
+        conn.commit()
+    if transactions or jobs:
+        print(f"seed: removed {transactions:,} transactions, {jobs:,} jobs of earlier runs")
+
+
+def ensure_sender(config, db, callback_host=None):
+    """Register the benchmark sender through the Odoo ORM; return ``(key, our sender id)``.
+
+    A new Ed25519 key every run, the secret ``SECRET``, no rate limit, and,
+    when ``callback_host`` (``host:port``) is given, that host as its only
+    callback host with private (loopback, plain http) callbacks allowed. The
+    ORM write clears the server's sender cache (registry signalling).
+    """
+    # Odoo is imported here only: the SQL-only parts of the benchmark do not need it, and
+    # odoo.addons.spp_dci is importable once the configuration (addons path) is read.
+    import odoo  # noqa: PLC0415
+    from odoo import SUPERUSER_ID, api  # noqa: PLC0415
+    from odoo.modules.registry import Registry  # noqa: PLC0415
+
+    odoo.tools.config.parse_config(["-c", config, "-d", db], setup_logging=False)
+    from odoo.addons.spp_dci.dci.keys import SigningKey  # noqa: PLC0415
+
+    key = SigningKey.generate()
+    with Registry(db).cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        Sender = env["spp.dci.sender"].with_context(active_test=False, tracking_disable=True)
+        sender = Sender.search([("client_id", "=", CLIENT_ID)])
+        values = {
+            "name": "Benchmark client",
+            "client_id": CLIENT_ID,
+            "active": True,
+            "scopes": "registry.search",
+            "allowed_registry_types": "social",
+            "signature_policy": "required",
+            "rate_limit": 0,
+            "key_ids": [
+                (5, 0, 0),
+                (
+                    0,
+                    0,
+                    {
+                        "kid": key.kid,
+                        "algorithm": key.algorithm,
+                        "public_key": key.public_key.to_pem().decode(),
+                    },
+                ),
+            ],
+        }
+        if callback_host:
+            values.update(callback_hosts=callback_host, allow_private_callbacks=True)
+        if sender:
+            sender.write(values)
+        else:
+            sender = Sender.create(values)
+        sender._dci_set_secret(SECRET)
+        our_id = env["spp.dci.signing.key"]._dci_sender_id()
+        cr.commit()
+    return key, our_id

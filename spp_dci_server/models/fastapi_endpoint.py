@@ -141,6 +141,15 @@ class FastapiEndpoint(models.Model):
             middlewares.append(Middleware(DCILastResortMiddleware, config=self._dci_config()))
         return middlewares
 
+    def _get_fastapi_app_dependencies(self):
+        if self.app == DCI_APP:
+            # The base's only app dependency documents Accept-Language, which Odoo's
+            # dispatcher reads before the app runs; it is a plain function, so FastAPI
+            # would run it in a thread pool on every request. DCI answers are not
+            # translated (the spec's codes and our messages are English).
+            return []
+        return super()._get_fastapi_app_dependencies()
+
     def _prepare_fastapi_app_params(self) -> dict[str, Any]:
         params = super()._prepare_fastapi_app_params()
         if self.app == DCI_APP:
@@ -162,15 +171,14 @@ class FastapiEndpoint(models.Model):
     def _get_app(self):
         app = super()._get_app()
         if self.app == DCI_APP:
-            from ..routers import dci_endpoint_config
             from ..routers.openapi import install_openapi
 
             config = self._dci_config()
-
-            async def endpoint_config() -> EndpointConfig:
-                return config
-
-            app.dependency_overrides[dci_endpoint_config] = endpoint_config
+            app.state.dci_config = config  # read by routers.dependencies.dci_endpoint_config
+            # FastAPI re-analyses every dependency of every request as soon as the app has
+            # any dependency override (a signature inspection per dependency and request);
+            # the DCI routes use none of the base overrides (endpoint id, company).
+            app.dependency_overrides.clear()
             install_openapi(app, config)
         return app
 

@@ -186,7 +186,11 @@ class SppDciRegistry(models.AbstractModel):
         )
         order = translate_sort(criteria.sort, spec.attributes)
         page = paginate(criteria.pagination, max_page_size)
-        Model = self.env[spec.model]
+        # What a sender may see is the record type's base domain and attribute allow-list;
+        # the endpoint user's multi-company rule is applied as resolved once per process
+        # (evaluated by the ORM, its parent_of costs a query and a domain walk per search).
+        Model = self.env[spec.model].sudo()
+        domain = Domain.AND([domain, self._dci_company_domain(Model)])
         # One query in the common case: when the page is not full, its size is the total.
         records = Model.search_fetch(
             domain, list(spec.fetch), order=order, limit=page.limit + 1, offset=page.offset
@@ -206,7 +210,7 @@ class SppDciRegistry(models.AbstractModel):
             "version": DCI_VERSION,
             "reg_type": self._dci_reg_type_uri,
             "reg_record_type": spec.name,
-            "reg_records": self._dci_serialize(spec.name, records),
+            "reg_records": self.sudo()._dci_serialize(spec.name, records),
         }
         pagination = {
             "page_size": page.page_size,
@@ -214,6 +218,21 @@ class SppDciRegistry(models.AbstractModel):
             "total_count": total,
         }
         return data, pagination
+
+    @api.model
+    def _dci_company_domain(self, Model):
+        if "company_id" not in Model._fields:
+            return Domain.TRUE
+        return Domain("company_id", "=", False) | Domain(
+            "company_id", "in", list(self._dci_allowed_company_ids())
+        )
+
+    @api.model
+    @tools.ormcache("self.env.uid")
+    def _dci_allowed_company_ids(self):
+        """The companies whose records the endpoint user's multi-company rules let it read."""
+        companies = self.env.user.company_ids.ids
+        return tuple(self.env["res.company"].sudo().search([("id", "parent_of", companies)]).ids)
 
     @api.model
     def _dci_match(self, record_type, query_type, query, record_ids):

@@ -28,9 +28,9 @@ from ..services.paths import REGISTRY_PATHS
 from ..services.sender_info import SenderInfo
 
 
-async def dci_endpoint_config() -> EndpointConfig:
-    """Replaced in each DCI app by the settings of its endpoint record."""
-    raise RuntimeError("not a DCI endpoint")
+async def dci_endpoint_config(request: Request) -> EndpointConfig:
+    """The settings of the endpoint record, baked into its app when it is built."""
+    return request.app.state.dci_config
 
 
 Config = Annotated[EndpointConfig, Depends(dci_endpoint_config)]

@@ -8,3 +8,4 @@ from . import (
     spp_dci_subscription,
     spp_dci_transaction,
 )
+from . import res_lang

@@ -14,7 +14,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
-from odoo.addons.spp_dci.dci.codes import MsgHeaderStatusReasonCode, RequestStatus
+from odoo.addons.spp_dci.dci.codes import ErrorCode, MsgHeaderStatusReasonCode, RequestStatus
 from odoo.addons.spp_dci.dci.envelope import build_envelope
 from odoo.addons.spp_dci.dci.errors import DCIError, error_ack_body
 from odoo.addons.spp_dci.dci.http_signature import sign_response
@@ -80,7 +80,12 @@ def error_reply(ctx, path, err: DCIError, sender=None):
     status = err.http_status
     if status in (401, 403) or path not in ENDPOINTS:
         if status == 401:
-            headers["WWW-Authenticate"] = 'Bearer realm="dci", error="invalid_token"'
+            # only a token problem says invalid_token: on a refused signature the token
+            # was good, and OAuth clients throw a token away on invalid_token
+            token_error = err.code == ErrorCode.REQUEST_UNAUTHORIZED
+            headers["WWW-Authenticate"] = (
+                'Bearer realm="dci", error="invalid_token"' if token_error else 'Bearer realm="dci"'
+            )
         return Reply(status, err.http_body(), headers)
     endpoint = ENDPOINTS[path]
     if endpoint.is_sync and endpoint.reply_action:

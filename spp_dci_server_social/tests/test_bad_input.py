@@ -123,3 +123,21 @@ class TestBadInput(SocialCase):
         response = self.post(SYNC, envelope, token=token)  # the refused 4th, not recorded
         self.assertEqual(response.status_code, 200, response.text)
         limiter.reset()
+
+    def test_malformed_accept_language_is_ignored(self):
+        """An unparsable Accept-Language is a preference we cannot read, not a 500."""
+        for value in (">;", "en;q=x", ";;;"):
+            with self.subTest(value=value):
+                headers = {"Accept-Language": value}
+                envelope = self.search_envelope(
+                    self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-001"})
+                )
+                response = self.post(SYNC, envelope, headers=headers)
+                body = self.assertSpecResponse(SYNC, response)
+                self.assertEqual((response.status_code, body["header"]["status"]), (200, "succ"))
+                response = self.opener.get(
+                    self.base_url() + self.url("/.well-known/jwks.json"), headers=headers
+                )
+                self.assertEqual(response.status_code, 200, response.text)
+                response = self.post_raw("/registry/on-search", b"{}", headers=headers)
+                self.assertHttpError(response, 401, "err.request.unauthorized")

@@ -102,7 +102,13 @@ class TestHeadersAndSignatures(SocialCase):
         # tampered after signing
         envelope = self.envelope("search", self.message())
         envelope["message"]["search_request"][0]["search_criteria"]["query"]["value"] = "ZB-UIN-002"
-        self.assertHttpError(self.post(SYNC, envelope), 401, "err.signature.invalid")
+        response = self.post(SYNC, envelope)
+        self.assertHttpError(response, 401, "err.signature.invalid")
+        # a signature problem is not a token problem: OAuth clients keep their token
+        self.assertEqual(response.headers["WWW-Authenticate"], 'Bearer realm="dci"')
+        response = self.post(SYNC, self.envelope("search", self.message()), token="not-a-token")
+        self.assertHttpError(response, 401, "err.request.unauthorized")
+        self.assertIn('error="invalid_token"', response.headers["WWW-Authenticate"])
         # expired (signed two hours ago for ten minutes)
         header = self.header("search")
         old = build_envelope(

@@ -65,6 +65,17 @@ class TestSigningKey(TransactionCase):
         key = self.Key.create({"name": "k"})
         with self.assertRaises(UserError):
             key.write({"public_pem": "forged"})
+        # no context lets a caller swap the published key for one it holds
+        forged = dci_keys.SigningKey.generate().public_key.to_jwk()
+        for context in ({"spp_dci_key_material": True}, {"install_mode": True}):
+            with self.assertRaises(UserError):
+                key.with_context(**context).write({"public_jwk": forged, "kid": forged["kid"]})
+        # nor can create() take material from the caller: it is derived from the new key
+        other = self.Key.create({"name": "k2", "public_jwk": forged, "kid": forged["kid"]})
+        signer = other._dci_signing_key()
+        self.assertEqual(other.kid, signer.kid)
+        self.assertEqual(other.public_jwk, signer.public_key.to_jwk())
+        self.assertNotEqual(other.kid, forged["kid"])
 
     def test_case_worker_cannot_read_keys(self):
         user = new_test_user(self.env, "dci_case_worker", groups="spp_dci.group_dci_user")

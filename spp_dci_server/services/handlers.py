@@ -123,38 +123,52 @@ def _rejected_item(reference, code, message):
 # --- the handlers ------------------------------------------------------------------
 
 
-def search(ctx, exchange, message, env=None):
-    """``search``: each item against the registry implementation (``env``: read-only)."""
-    env = env or ctx.env
-    impl = env[ctx.implementation_name()]
+def _answer_items(raw_items, model, codes, fallback, answer):
+    """Answer each batch item on its own: ``answer(item)`` gives a success's own members;
+    a DCIError (bad item, repeated reference_id, refused by the handler) a ``rjct`` item
+    with its reason within ``codes`` (else ``fallback``)."""
     items = []
     seen = set()
-    for index, raw in enumerate(message.search_request):
+    for index, raw in enumerate(raw_items):
         try:
-            item = validate_item(SearchRequestItem, raw)
+            item = validate_item(model, raw)
             if item.reference_id in seen:
                 raise DCIError(
-                    SearchStatusReasonCode.REFERENCE_ID_DUPLICATE,
-                    "reference_id is repeated in the batch",
+                    codes.REFERENCE_ID_DUPLICATE, "reference_id is repeated in the batch"
                 )
             seen.add(item.reference_id)
-            data, pagination = impl._dci_search(item.search_criteria, ctx.config.max_page_size)
+            members = answer(item)
         except DCIError as err:
-            code = _reason(
-                err, SearchStatusReasonCode, SearchStatusReasonCode.SEARCH_CRITERIA_INVALID
-            )
+            code = _reason(err, codes, fallback)
             items.append(_rejected_item(_reference(raw, index), code, err.message))
             continue
-        result = {
+        entry = {
             "reference_id": item.reference_id,
             "timestamp": now_ts(),
             "status": RequestStatus.SUCC.value,
-            "data": data,
-            "pagination": pagination,
+            **members,
         }
         if item.locale:
-            result["locale"] = item.locale
-        items.append(result)
+            entry["locale"] = item.locale
+        items.append(entry)
+    return items
+
+
+def search(ctx, exchange, message, env=None):
+    """``search``: each item against the registry implementation (``env``: read-only)."""
+    impl = (env or ctx.env)[ctx.implementation_name()]
+
+    def answer(item):
+        data, pagination = impl._dci_search(item.search_criteria, ctx.config.max_page_size)
+        return {"data": data, "pagination": pagination}
+
+    items = _answer_items(
+        message.search_request,
+        SearchRequestItem,
+        SearchStatusReasonCode,
+        SearchStatusReasonCode.SEARCH_CRITERIA_INVALID,
+        answer,
+    )
     reply = SearchResponse(
         transaction_id=message.transaction_id,
         correlation_id=exchange.correlation_id,
@@ -166,32 +180,18 @@ def search(ctx, exchange, message, env=None):
 def subscribe(ctx, exchange, message, env=None):
     impl = ctx.env[ctx.implementation_name()]
     Subscription = ctx.env["spp.dci.subscription"]
-    items = []
-    seen = set()
-    for index, raw in enumerate(message.subscribe_request):
-        try:
-            item = validate_item(SubscribeRequestItem, raw)
-            if item.reference_id in seen:
-                raise DCIError(
-                    SubscribeStatusReasonCode.REFERENCE_ID_DUPLICATE, "reference_id is repeated"
-                )
-            seen.add(item.reference_id)
-            subscription = Subscription._dci_create_from_request(exchange.txn, item, impl)
-        except DCIError as err:
-            code = _reason(
-                err, SubscribeStatusReasonCode, SubscribeStatusReasonCode.NOTIFY_DETAILS_INVALID
-            )
-            items.append(_rejected_item(_reference(raw, index), code, err.message))
-            continue
-        entry = {
-            "reference_id": item.reference_id,
-            "timestamp": now_ts(),
-            "status": RequestStatus.SUCC.value,
-            "subscriptions": [subscription._dci_info()],
-        }
-        if item.locale:
-            entry["locale"] = item.locale
-        items.append(entry)
+
+    def answer(item):
+        subscription = Subscription._dci_create_from_request(exchange.txn, item, impl)
+        return {"subscriptions": [subscription._dci_info()]}
+
+    items = _answer_items(
+        message.subscribe_request,
+        SubscribeRequestItem,
+        SubscribeStatusReasonCode,
+        SubscribeStatusReasonCode.NOTIFY_DETAILS_INVALID,
+        answer,
+    )
     reply = SubscribeResponse(
         transaction_id=message.transaction_id,
         correlation_id=exchange.correlation_id,

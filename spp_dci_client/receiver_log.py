@@ -11,11 +11,11 @@ request (see ``models/ir_http.py``).
 """
 
 import contextvars
-import json
 import logging
 import time
 
 from odoo.addons.fastapi.context import odoo_env_ctx
+from odoo.addons.spp_dci.dci import json_body
 
 _logger = logging.getLogger(__name__)
 
@@ -34,9 +34,10 @@ RECEIVER_PATHS = {
 
 
 def _json(raw):
+    # jsonb cannot keep what json_body refuses; such a body is logged without payload.
     try:
-        return json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError):
+        return json_body.loads(raw) if raw else None
+    except json_body.JSONBodyError:
         return None
 
 

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from odoo.addons.spp_dci.dci import json_body
 from odoo.addons.spp_dci.dci.canonical import to_json_data
 from odoo.addons.spp_dci.dci.codes import AckStatus, Action, QueryType, RequestStatus
 from odoo.addons.spp_dci.dci.envelope import build_envelope, verify_envelope
@@ -972,8 +973,8 @@ def _json_or_none(raw: bytes):
     if not raw:
         return None
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        return json_body.loads(raw)
+    except json_body.JSONBodyError:
         return None
 
 

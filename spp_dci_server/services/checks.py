@@ -21,10 +21,10 @@ the FastAPI dependencies in ``routers/dependencies.py`` run them in turn):
 """
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 
+from odoo.addons.spp_dci.dci import json_body
 from odoo.addons.spp_dci.dci.codes import ErrorCode, MsgHeaderStatusReasonCode
 from odoo.addons.spp_dci.dci.envelope import verify_envelope
 from odoo.addons.spp_dci.dci.errors import DCIError
@@ -86,18 +86,12 @@ def read_json(ctx, headers, body):
             413,
         )
     try:
-        data = json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise DCIError(
-            ErrorCode.REQUEST_BAD, f"the request body is not valid JSON: {exc}"
-        ) from None
+        data = json_body.loads(body)
+    except json_body.JSONBodyError as exc:
+        raise DCIError(ErrorCode.REQUEST_BAD, f"the request body {exc}") from None
     if not isinstance(data, dict):
         raise DCIError(ErrorCode.REQUEST_BAD, "the request body must be a JSON object")
     return data
-
-
-def _reject_constant(name):
-    raise ValueError(f"{name} is not valid JSON")
 
 
 def check_envelope(sender, data, message_required=True):

@@ -1,5 +1,6 @@
 import json
 
+from odoo.addons.spp_dci_server.services.paths import REGISTRY_PATHS
 from odoo.addons.spp_dci_server.services.ratelimit import limiter
 from odoo.tests import tagged
 
@@ -141,3 +142,44 @@ class TestBadInput(SocialCase):
                 self.assertEqual(response.status_code, 200, response.text)
                 response = self.post_raw("/registry/on-search", b"{}", headers=headers)
                 self.assertHttpError(response, 401, "err.request.unauthorized")
+
+    def test_unstorable_text_is_a_client_error(self):
+        """NUL and lone surrogates: 400 err.request.bad on every registry path, nothing written."""
+        transactions = self.env["spp.dci.transaction"]
+        # NUL has a JCS form, so it comes signed; lone surrogates have none, so they come
+        # from a sender whose policy accepts unsigned messages
+        self._make_sender("spmis-unsigned", signature_policy="off")
+        cases = [("ZB-\x00", "spmis-test", True), ("ZB-\ud800", "spmis-unsigned", False)]
+        cases.append(("\udc00ZB", "spmis-unsigned", False))
+        for value, client_id, signed in cases:
+            for path in REGISTRY_PATHS:
+                item = self.search_item("idtype-value", {"type": "UIN", "value": value})
+                message = {"transaction_id": "t-unstorable", "search_request": [item]}
+                envelope = self.envelope(
+                    "search",
+                    message,
+                    sender_id=client_id,
+                    signed=signed,
+                    sender_uri="http://127.0.0.1:9/registry/on-search",
+                )
+                body = json.dumps(envelope).encode()
+                with self.subTest(path=path, value=ascii(value)):
+                    before = transactions.search_count([])
+                    response = self.post_raw(path, body, token=self.token(client_id))
+                    self.assertEqual(response.status_code, 400, response.text)
+                    self.assertIn("DCI text cannot hold", response.text)
+                    if path in (SYNC, "/registry/sync/txn/status"):
+                        self.assertRejected(response, 400, path=path, text="err.request.bad")
+                    else:
+                        self.assertErrAck(response, 400, "err.request.bad", path=path)
+                    message_id = envelope["header"]["message_id"]
+                    written = transactions.search([("message_id", "=", message_id)])
+                    self.assertFalse(written.mapped("request_payload"), "no payload kept")
+                    self.assertLessEqual(transactions.search_count([]) - before, 1)
+        # a valid surrogate pair is ordinary text, and searched
+        envelope = self.search_envelope(
+            self.search_item("idtype-value", {"type": "UIN", "value": "ZB-\U0001f600"})
+        )
+        response = self.post(SYNC, envelope)
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(response.json()["header"]["status"], "succ")

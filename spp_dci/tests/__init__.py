@@ -1,6 +1,7 @@
 from . import (
     test_canonical,
     test_http_signature,
+    test_json_body,
     test_jwks,
     test_keys,
     test_query,

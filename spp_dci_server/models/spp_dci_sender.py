@@ -265,6 +265,8 @@ class SppDciSender(models.Model):
     @tools.ormcache("client_id")
     def _dci_sender_info(self, client_id):
         """:class:`SenderInfo` of the active sender ``client_id``, or None."""
+        if not client_id or "\x00" in client_id:
+            return None  # no sender has it, and PostgreSQL refuses NUL in a query
         sender = (
             self.sudo()
             .with_context(active_test=True)

@@ -87,6 +87,8 @@ def _form(body):
     for name, items in form.items():
         if len(items) != 1:
             raise DCIError(ErrorCode.REQUEST_BAD, f"parameter {name!r} is repeated")
+        if "\x00" in name or "\x00" in items[0]:  # RFC 6749 values are printable ASCII
+            raise DCIError(ErrorCode.REQUEST_BAD, "the token request holds a NUL character")
         values[name] = items[0]
     return values
 

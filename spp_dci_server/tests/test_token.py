@@ -229,3 +229,18 @@ class TestToken(DCIServerCase):
         self.assertTrue(self.sender._dci_check_secret(secret))
         self.assertFalse(self.sender._dci_check_secret(CLIENT_SECRET))
         self.sender._dci_set_secret(CLIENT_SECRET)
+
+    def test_nul_in_credentials_is_a_client_error(self):
+        """NUL cannot reach the sender lookup (PostgreSQL refuses it): 400/401, not a 503."""
+        url = self.url("/oauth2/client/token")
+        form = {"grant_type": "client_credentials", "client_id": "spmis\x00", "client_secret": "x"}
+        self.assertHttpError(self.url_open(url, data=form), 400, "err.request.bad")
+        basic = base64.b64encode(b"spmis%00test:secret").decode()
+        response = self.url_open(
+            url,
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": f"Basic {basic}"},
+        )
+        self.assertHttpError(response, 401, "err.request.unauthorized")
+        # the sender lookup itself, which bearer tokens and Basic credentials also reach
+        self.assertIsNone(self.env["spp.dci.sender"]._dci_sender_info("spmis\x00test"))

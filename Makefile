@@ -1,5 +1,5 @@
 # The two commands: `make run` (serve the demo) and `make test` (all tests).
-.PHONY: run test setup bench replica spec lint clean-db
+.PHONY: run test setup bench replica fuzz spec lint clean-db
 
 run:        ## set up, create/upgrade the demo database, serve Odoo on 127.0.0.1:8069
 	bash scripts/run.sh
@@ -15,6 +15,9 @@ bench:      ## benchmark DCI sync/async search and callbacks, threaded and prefo
 
 replica:    ## the searches read on a streaming replica (db_replica_host, scripts/replica.sh)
 	bash scripts/replica.sh
+
+fuzz:       ## schemathesis over the served OpenAPI document, with and without a token (README)
+	bash scripts/fuzz.sh
 
 spec:       ## download the official DCI 1.0.0 spec files into ../shared/dci-spec
 	bash scripts/get_spec.sh

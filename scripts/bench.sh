@@ -31,44 +31,18 @@ suite_code_hash() {
 bench=("$VENV/bin/python" "$ROOT/scripts/bench_search.py" --db "$db" --url "http://127.0.0.1:$port"
        --config "$conf" --run-file "$run_file" --json "$STATE/bench.json")
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in "$port" "$gevent_port"; do
   port_busy "$p" && die "port $p is in use: stop that server or choose HTTP_PORT= / GEVENT_PORT="
 done
-
-server=
-stop() {
-  [[ -n "$server" ]] || return 0
-  local children; children=$(pgrep -P "$server" || true)  # prefork workers, gevent process
-  kill "$server" 2>/dev/null || true
-  for _ in $(seq 1 60); do kill -0 "$server" 2>/dev/null || break; sleep 0.5; done
-  kill -9 "$server" 2>/dev/null || true
-  wait "$server" 2>/dev/null || true
-  for pid in $children; do kill -9 "$pid" 2>/dev/null || true; done
-  server=
-}
-trap stop EXIT
-
-# serve LOG COMMAND...: start a server in the background, wait until it answers
-serve() {
-  local log=$1; shift
-  "$@" >"$log" 2>&1 &
-  server=$!
-  for _ in $(seq 1 900); do
-    curl -fs -o /dev/null "http://127.0.0.1:$port/web/login" && return 0
-    kill -0 "$server" 2>/dev/null || { tail -30 "$log"; die "the server stopped (see $log)"; }
-    sleep 1
-  done
-  die "the server did not answer on port $port within 15 minutes (see $log)"
-}
+trap stop_server EXIT
 
 log=$STATE/bench-server.log
 say "Serving $db as make run does (threaded, port $port; log: $log)"
 code=$(suite_code_hash)
-serve "$log" env DB="$db" HTTP_PORT="$port" bash "$ROOT/scripts/run.sh"
+serve_background "$log" "$port" env DB="$db" HTTP_PORT="$port" bash "$ROOT/scripts/run.sh"
 "${bench[@]}" --phase threaded --code-hash "$code" "$@" ||
   die "the threaded scenarios failed (server log: $log)"
-stop
+stop_server
 
 # The same configuration in prefork mode: 2 HTTP workers, 1 cron worker, the queue_job
 # runner in its own worker (server_wide_modules), the gevent process on its own port.
@@ -85,6 +59,6 @@ awk -v gevent_port="$gevent_port" '
 log=$STATE/bench-server-w2.log
 say "Serving $db with --workers 2 (prefork, port $port; config $w2conf; log: $log)"
 code=$(suite_code_hash)
-serve "$log" "$VENV/bin/odoo" -c "$w2conf"
+serve_background "$log" "$port" "$VENV/bin/odoo" -c "$w2conf"
 "${bench[@]}" --phase w2 --report --code-hash "$code" "$@" ||
   die "errors in the benchmark (see above; server logs: $STATE/bench-server*.log)"

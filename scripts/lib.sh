@@ -100,3 +100,32 @@ channels = root:2
 key_secret = $(cat "$STATE/dci_key_secret")
 CONF
 }
+
+# --- a server in the background (bench.sh, fuzz.sh, soak.sh) ---------------------------
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# serve_background LOG PORT COMMAND...: start an Odoo server, wait until it answers on
+# PORT; SERVER_PID is its process. stop_server stops it (prefork children included).
+SERVER_PID=
+serve_background() {
+  local log=$1 port=$2; shift 2
+  "$@" >"$log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 900); do
+    curl -fs -o /dev/null "http://127.0.0.1:$port/web/login" && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || { tail -30 "$log"; die "the server stopped (see $log)"; }
+    sleep 1
+  done
+  die "the server did not answer on port $port within 15 minutes (see $log)"
+}
+
+stop_server() {
+  [[ -n "$SERVER_PID" ]] || return 0
+  local children; children=$(pgrep -P "$SERVER_PID" || true)  # prefork workers, gevent, run.sh's odoo
+  kill "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.5; done
+  kill -9 "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  for pid in $children; do kill -9 "$pid" 2>/dev/null || true; done
+  SERVER_PID=
+}

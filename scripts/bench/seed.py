@@ -91,13 +91,23 @@ def forget_previous_runs(db):
         print(f"seed: removed {transactions:,} transactions, {jobs:,} jobs of earlier runs")
 
 
-def ensure_sender(config, db, callback_host=None):
+def ensure_sender(
+    config,
+    db,
+    callback_host=None,
+    *,
+    client_id=CLIENT_ID,
+    secret=SECRET,
+    scopes="registry.search",
+    signature_policy="required",
+):
     """Register the benchmark sender through the Odoo ORM; return ``(key, our sender id)``.
 
     A new Ed25519 key every run, the secret ``SECRET``, no rate limit, and,
     when ``callback_host`` (``host:port``) is given, that host as its only
     callback host with private (loopback, plain http) callbacks allowed. The
-    ORM write clears the server's sender cache (registry signalling).
+    ORM write clears the server's sender cache (registry signalling). The
+    fuzzer (scripts/fuzz.sh) registers its own sender with the keywords.
     """
     # Odoo is imported here only: the SQL-only parts of the benchmark do not need it, and
     # odoo.addons.spp_dci is importable once the configuration (addons path) is read.
@@ -112,14 +122,14 @@ def ensure_sender(config, db, callback_host=None):
     with Registry(db).cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         Sender = env["spp.dci.sender"].with_context(active_test=False, tracking_disable=True)
-        sender = Sender.search([("client_id", "=", CLIENT_ID)])
+        sender = Sender.search([("client_id", "=", client_id)])
         values = {
-            "name": "Benchmark client",
-            "client_id": CLIENT_ID,
+            "name": f"Benchmark client {client_id}",
+            "client_id": client_id,
             "active": True,
-            "scopes": "registry.search",
+            "scopes": scopes,
             "allowed_registry_types": "social",
-            "signature_policy": "required",
+            "signature_policy": signature_policy,
             "rate_limit": 0,
             "key_ids": [
                 (5, 0, 0),
@@ -140,7 +150,7 @@ def ensure_sender(config, db, callback_host=None):
             sender.write(values)
         else:
             sender = Sender.create(values)
-        sender._dci_set_secret(SECRET)
+        sender._dci_set_secret(secret)
         our_id = env["spp.dci.signing.key"]._dci_sender_id()
         cr.commit()
     return key, our_id

@@ -9,7 +9,7 @@
     "license": "LGPL-3",
     "depends": ["spp_dci", "fastapi", "queue_job", "mail"],
     "external_dependencies": {
-        "python": ["fastapi", "pydantic", "httpx", "passlib", "cryptography"],
+        "python": ["fastapi", "pydantic", "httpx", "httpcore", "passlib", "cryptography"],
     },
     "data": [
         "security/dci_server_security.xml",

@@ -11,7 +11,7 @@ from odoo.addons.spp_dci.dci.errors import DCIError
 from odoo.addons.spp_dci.dci.http_signature import sign_request
 from odoo.exceptions import UserError
 
-from ..services.callbacks import DeliveryError, check_callback_url, post
+from ..services.callbacks import DeliveryError, check_callback_url, client, post
 
 _logger = logging.getLogger(__name__)
 
@@ -144,13 +144,9 @@ class SppDciDeliveryMixin(models.AbstractModel):
         sender = self._dci_delivery_sender()
         envelope = self.sudo().delivery_payload
         url = self.delivery_url
+        allow_private = sender._dci_allows_private_callbacks()
         try:
-            check_callback_url(
-                url,
-                sender.callback_hosts,
-                sender._dci_allows_private_callbacks(),
-                field="callback URL",
-            )
+            check_callback_url(url, sender.callback_hosts, allow_private, field="callback URL")
         except DCIError as exc:
             raise DeliveryError(exc.message, retryable=False) from exc
         body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -160,7 +156,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
         token = self._dci_callback_token(sender)
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return post(url, body, headers)
+        return post(url, body, headers, allow_private=allow_private)
 
     def _dci_callback_token(self, sender):
         """A bearer token from the sender's token endpoint, when it requires one."""
@@ -179,7 +175,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
                 sender.allow_private_callbacks,
                 field="callback token URL",
             )
-            response = httpx.post(
+            response = client(sender.allow_private_callbacks).post(
                 sender.callback_token_url,
                 data={
                     "grant_type": "client_credentials",
@@ -187,7 +183,6 @@ class SppDciDeliveryMixin(models.AbstractModel):
                     "client_secret": sender.callback_client_secret or "",
                 },
                 timeout=10,
-                follow_redirects=False,
             )
             data = response.json()
             token = data["access_token"]

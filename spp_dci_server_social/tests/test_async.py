@@ -1,4 +1,6 @@
+import socket
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from odoo.addons.spp_dci.dci import spec
 from odoo.addons.spp_dci.dci.http_signature import verify_request
@@ -176,3 +178,48 @@ class TestAsyncSearch(SocialCase):
         self.assertEqual(self.run_jobs(ignore_eta=False), 0, "the retry waits for its eta")
         self.assertTrue(self.pending_jobs())
         self.assertGreater(self.pending_jobs().eta, datetime.now() + timedelta(seconds=1))
+
+    def test_callback_host_rebinding_cannot_reach_private_addresses(self):
+        """The connection goes to the address that passed the check, not to a later answer.
+
+        The attacker's DNS (our resolver, patched) answers a public address to the
+        checks and the receiver's loopback address afterwards.
+        """
+        name = "rebind.callback.test"
+        self._make_sender(
+            "spmis-rebind", self.sender_key, callback_hosts=name, allow_private_callbacks=False
+        )
+        token = self.get_token("spmis-rebind")
+        sender_uri = f"https://{name}:{self.receiver.port}/cb/on-search"
+        item = self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-002"})
+        header = self.header("search", sender_id="spmis-rebind", sender_uri=sender_uri)
+        envelope = self.envelope(
+            "search",
+            {"transaction_id": "rebind-1", "search_request": [item]},
+            header=header,
+            sender_id="spmis-rebind",
+        )
+        answers = ["93.184.215.14", "93.184.215.14"]  # the request's check, the delivery's
+        asked = []
+        system_dns = socket.getaddrinfo
+
+        def attacker_dns(host, port, *args, **kwargs):
+            if host != name:
+                return system_dns(host, port, *args, **kwargs)
+            address = answers.pop(0) if answers else "127.0.0.1"
+            asked.append(address)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port)))]
+
+        with patch("socket.getaddrinfo", attacker_dns):
+            response = self.post(ASYNC, envelope, token=token)
+            ack = self.assertSpecResponse(ASYNC, response)
+            self.assertEqual(ack["message"]["ack_status"], "ACK", ack)
+            self.run_jobs()
+        txn = self.env["spp.dci.transaction"].search(
+            [("correlation_id", "=", ack["message"]["correlation_id"])]
+        )
+        self.assertEqual(self.receiver.connections, 0, "the private address was never reached")
+        self.assertEqual(self.receiver.requests, [])
+        self.assertEqual(asked[-1], "127.0.0.1", "the connection asked the resolver itself")
+        self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("failed", 1))
+        self.assertIn("resolves to a private or reserved address", txn.delivery_last_error)

@@ -55,6 +55,17 @@ def sign_envelope(ctx, header, message):
     return build_envelope(header, message, ctx.signer, ctx.our_id)
 
 
+def restamped_envelope(envelope, signer):
+    """A stored envelope as it is sent now: fresh ``message_ts``, signed again by ``signer``.
+
+    Receivers hold ``message_ts`` to their clock skew and our signature lives 600 s, so a
+    callback is stamped and signed at each delivery attempt, not when it was queued.
+    ``message_id``, the rest of the header and the message stay as they were stored.
+    """
+    header = {**envelope["header"], "message_ts": now_ts()}
+    return build_envelope(header, envelope.get("message"), signer, header.get("sender_id"))
+
+
 def rejection_envelope(ctx, reply_action, err, receiver_id=None):
     """A signed callback envelope with ``header.status: rjct`` and no message."""
     code = err.code if isinstance(err.code, MsgHeaderStatusReasonCode) else None

@@ -30,8 +30,8 @@ CLIENT_SECRET = "test-secret-0123456789abcdefghijklmnop"
 class CallbackReceiver:
     """An HTTP server standing for the caller's system (SP-MIS).
 
-    Records every POST (path, headers, parsed JSON) and counts the TCP
-    connections it accepts (``connections``). ``statuses`` is the list of
+    Records every POST (path, headers, parsed JSON, arrival time) and counts the
+    TCP connections it accepts (``connections``). ``statuses`` is the list of
     HTTP statuses to answer in turn (then 200); 2xx answers carry an ACK.
     Serves ``GET /jwks.json`` from ``jwks`` (a sender's published keys).
     """
@@ -69,7 +69,13 @@ class CallbackReceiver:
                 except ValueError:
                     data = None
                 receiver.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "json": data, "raw": raw}
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "json": data,
+                        "raw": raw,
+                        "received_at": datetime.now(UTC),
+                    }
                 )
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 correlation = (data or {}).get("message", {}).get("correlation_id") or str(

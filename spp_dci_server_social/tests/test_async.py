@@ -1,3 +1,4 @@
+import json
 import socket
 from datetime import datetime, timedelta
 from unittest.mock import patch
@@ -102,8 +103,28 @@ class TestAsyncSearch(SocialCase):
         txn.invalidate_recordset()
         self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("sent", 3))
         self.assertEqual(len(self.receiver.requests), 3)
-        # every attempt carries the same signed message
-        self.assertEqual(len({r["raw"] for r in self.receiver.requests}), 1)
+        self.assertAttemptsFresh(self.receiver.requests, txn)
+
+    def assertAttemptsFresh(self, attempts, txn):
+        """Every attempt: the same message and message_id, stamped and signed when sent."""
+        keys = self.our_public_keys()
+        envelopes = [attempt["json"] for attempt in attempts]
+        self.assertEqual({e["header"]["message_id"] for e in envelopes}, {txn.delivery_message_id})
+        self.assertEqual(len({json.dumps(e["message"], sort_keys=True) for e in envelopes}), 1)
+        self.assertEqual(len({e["header"]["message_ts"] for e in envelopes}), len(attempts))
+        self.assertEqual(len({e["signature"] for e in envelopes}), len(attempts))
+        for attempt, envelope in zip(attempts, envelopes, strict=True):
+            # as a strict receiver sees it on arrival: message_ts now, signature valid now
+            stamped = datetime.fromisoformat(envelope["header"]["message_ts"])
+            self.assertLess(abs((attempt["received_at"] - stamped).total_seconds()), 5)
+            self.assertSignedByUs(envelope)
+            verify_request(
+                "POST",
+                self.receiver.url(attempt["path"]),
+                attempt["headers"],
+                attempt["raw"],
+                lambda kid: keys.get(kid),
+            )
 
     def test_gives_up_then_retry_button(self):
         self.receiver.statuses = [500, 500, 500]
@@ -122,6 +143,7 @@ class TestAsyncSearch(SocialCase):
         txn.invalidate_recordset()
         self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("sent", 1))
         self.assertEqual(len(self.receiver.requests), 4)
+        self.assertAttemptsFresh(self.receiver.requests, txn)
 
     def test_client_error_is_not_retried(self):
         self.receiver.statuses = [400]

@@ -66,10 +66,24 @@ def restamped_envelope(envelope, signer):
     return build_envelope(header, envelope.get("message"), signer, header.get("sender_id"))
 
 
+def internal_error():
+    """What a caller learns of an unexpected failure on our side.
+
+    Exception texts may name tables, hosts or values: they stay in our log and on the
+    transaction (``error_detail``, administrators only), never in an answer.
+    """
+    return DCIError(ErrorCode.SERVICE_UNAVAILABLE, "internal error; it has been logged", 503)
+
+
+def refusal_text(code, message):
+    """``status_reason_message`` of a refusal: the code leads unless the field has its own."""
+    return message if isinstance(code, MsgHeaderStatusReasonCode) else f"{code}: {message}"
+
+
 def rejection_envelope(ctx, reply_action, err, receiver_id=None):
     """A signed callback envelope with ``header.status: rjct`` and no message."""
     code = err.code if isinstance(err.code, MsgHeaderStatusReasonCode) else None
-    text = err.message if code else f"{err.code}: {err.message}"
+    text = refusal_text(err.code, err.message)
     header = MsgCallbackHeader(
         message_id=str(uuid.uuid4()),
         message_ts=utc_now(),

@@ -9,9 +9,12 @@ what the demo data gives an administrator.
 """
 
 import contextlib
+from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 
 from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.spp_dci.dci.envelope import build_envelope
+from odoo.addons.spp_dci.dci.schemas.common import format_timestamp
 from odoo.tests import tagged
 
 from .common import DemoCase
@@ -107,3 +110,47 @@ class TestClientAgainstOwnServer(DemoCase):
         incoming = self.exchanges(self.source, direction="incoming")
         self.assertEqual((incoming.action, incoming.status), ("on-search", "ok"))
         self.assertEqual(incoming.transaction_id, txn.transaction_id)
+
+    def test_async_callback_queued_long_ago_is_accepted(self):
+        """A callback that waited 15 minutes is stamped and signed when it is sent.
+
+        Our own receiver is strict: ``message_ts`` within 300 s, a signature valid
+        now (ours live 600 s). The stored envelope is aged as if the job had waited
+        in a backlog since it was built.
+        """
+        with trap_jobs() as trap:
+            with self.served():
+                sent = self.source.with_user(self.case_worker)._dci_search_async(
+                    "idtype-value", {"type": "UIN", "value": "DEMO-UIN-0007"}
+                )
+            txn = self.env["spp.dci.client.transaction"].browse(sent["id"])
+            self.assertEqual(self.run_jobs(trap, rounds=1), ["spp.dci.transaction._dci_process"])
+            server_txn = self.env["spp.dci.transaction"].search(
+                [("correlation_id", "=", txn.correlation_id)]
+            )
+            queued = server_txn.sudo().delivery_payload
+            long_ago = datetime.now(UTC) - timedelta(minutes=15)
+            header = dict(queued["header"], message_ts=format_timestamp(long_ago))
+            signer = self.env["spp.dci.signing.key"].sudo()._dci_signer()
+            aged = build_envelope(
+                header, queued["message"], signer, header["sender_id"], now=long_ago
+            )
+            server_txn.sudo().write(
+                {
+                    "delivery_payload": aged,
+                    "delivery_next_try": long_ago.replace(tzinfo=None),
+                }
+            )
+            ran = self.run_jobs(trap)
+        self.assertEqual(ran, ["spp.dci.transaction._dci_deliver", "spp.dci.inbox._dci_dispatch"])
+        self.assertEqual(
+            (server_txn.delivery_state, server_txn.delivery_http_status), ("sent", 200)
+        )
+        self.assertEqual((txn.state, txn.callback_count, txn.record_count), ("done", 1, 1))
+        inbox = self.env["spp.dci.inbox"].search(
+            [("message_id", "=", server_txn.delivery_message_id)]
+        )
+        self.assertEqual(inbox.signature_state, "verified", "the message_id a peer dedupes on")
+        self.assertGreater(
+            inbox.message_ts, (datetime.now(UTC) - timedelta(minutes=1)).replace(tzinfo=None)
+        )

@@ -1,4 +1,3 @@
-import json
 import logging
 import threading
 import time
@@ -11,7 +10,8 @@ from odoo.addons.spp_dci.dci.errors import DCIError
 from odoo.addons.spp_dci.dci.http_signature import sign_request
 from odoo.exceptions import UserError
 
-from ..services.callbacks import DeliveryError, check_callback_url, post
+from ..services.callbacks import DeliveryError, check_callback_url, client, post
+from ..services.replies import json_bytes, restamped_envelope
 
 _logger = logging.getLogger(__name__)
 
@@ -38,6 +38,13 @@ class SppDciDeliveryMixin(models.AbstractModel):
     After ``spp_dci_server.delivery_max_attempts`` attempts the delivery is
     ``failed`` and shows a Retry button. 4xx answers (except 408/425/429) fail
     at once: the peer refused the message itself.
+
+    Every attempt sends the stored envelope with a fresh ``header.message_ts``
+    and fresh signatures (body and HTTP), so a retry after a backlog, a backoff
+    or the Retry button is as fresh as a first attempt for a strict receiver.
+    ``header.message_id`` stays that of the stored envelope: the spec makes it
+    the id of a reliable delivery until the receiver ACKs it, so a receiver that
+    already has an earlier attempt can recognise the retry.
     """
 
     _name = "spp.dci.delivery.mixin"
@@ -69,7 +76,10 @@ class SppDciDeliveryMixin(models.AbstractModel):
         return max(1, attempts), max(1, backoff)
 
     def _dci_queue_delivery(self, url, envelope):
-        """Store ``envelope`` and queue its first delivery attempt to ``url``."""
+        """Store ``envelope`` and queue its first delivery attempt to ``url``.
+
+        Each attempt sends it with a fresh ``message_ts`` and signatures, same ``message_id``.
+        """
         for record in self:
             record.sudo().write(
                 {
@@ -142,25 +152,23 @@ class SppDciDeliveryMixin(models.AbstractModel):
 
     def _dci_post_delivery(self):
         sender = self._dci_delivery_sender()
-        envelope = self.sudo().delivery_payload
         url = self.delivery_url
+        allow_private = sender._dci_allows_private_callbacks()
         try:
-            check_callback_url(
-                url,
-                sender.callback_hosts,
-                sender._dci_allows_private_callbacks(),
-                field="callback URL",
-            )
+            check_callback_url(url, sender.callback_hosts, allow_private, field="callback URL")
         except DCIError as exc:
             raise DeliveryError(exc.message, retryable=False) from exc
-        body = json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        stored = self.sudo().delivery_payload
+        if not isinstance(stored, dict) or not isinstance(stored.get("header"), dict):
+            raise DeliveryError("the callback payload is no longer stored", retryable=False)
         signer = self.env["spp.dci.signing.key"].sudo()._dci_signer()
+        body = json_bytes(restamped_envelope(stored, signer))
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
         headers.update(sign_request("POST", url, headers, body, signer))
         token = self._dci_callback_token(sender)
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return post(url, body, headers)
+        return post(url, body, headers, allow_private=allow_private)
 
     def _dci_callback_token(self, sender):
         """A bearer token from the sender's token endpoint, when it requires one."""
@@ -179,7 +187,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
                 sender.allow_private_callbacks,
                 field="callback token URL",
             )
-            response = httpx.post(
+            response = client(sender.allow_private_callbacks).post(
                 sender.callback_token_url,
                 data={
                     "grant_type": "client_credentials",
@@ -187,7 +195,6 @@ class SppDciDeliveryMixin(models.AbstractModel):
                     "client_secret": sender.callback_client_secret or "",
                 },
                 timeout=10,
-                follow_redirects=False,
             )
             data = response.json()
             token = data["access_token"]

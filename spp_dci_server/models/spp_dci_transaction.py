@@ -59,7 +59,13 @@ class SppDciTransaction(models.Model):
     signature_kid = fields.Char(string="Signature Key", readonly=True)
     state = fields.Selection(STATES, default="received", required=True, readonly=True, index=True)
     status_reason_code = fields.Char(readonly=True)
-    status_reason_message = fields.Char(readonly=True)
+    status_reason_message = fields.Char(readonly=True, help="As the caller was told.")
+    error_detail = fields.Text(
+        readonly=True,
+        groups="spp_dci.group_dci_admin",
+        help="Traceback of an unexpected processing error (state Failed). The caller only "
+        "learns err.service.unavailable.",
+    )
     done_at = fields.Datetime(readonly=True)
     duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
     request_digest = fields.Char(readonly=True, help="SHA-256 of the request body as received.")

@@ -2,9 +2,10 @@
 
 import logging
 import time
+import traceback
 from datetime import datetime
 
-from odoo.addons.spp_dci.dci.codes import AckStatus, ErrorCode
+from odoo.addons.spp_dci.dci.codes import AckStatus
 from odoo.addons.spp_dci.dci.errors import DCIError, ack_body
 from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS, parse_request_envelope
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -13,9 +14,12 @@ from . import transactions
 from .context import DCIContext
 from .handlers import LENIENT_MESSAGES, Exchange, process
 from .paths import ASYNC_PATHS, REPLY_ACTIONS
-from .replies import Reply, rejection_envelope
+from .replies import Reply, internal_error, rejection_envelope
 
 _logger = logging.getLogger(__name__)
+
+#: characters of a failure's traceback kept on the transaction (its end: the exception)
+MAX_ERROR_DETAIL = 10000
 
 
 def answer_sync(ctx, checked, started):
@@ -75,14 +79,15 @@ def process_async_transaction(txn):
         values.update(status_reason_code=str(err.code), status_reason_message=err.message)
     except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
         raise  # queue_job retries the job
-    except Exception as exc:  # the caller still gets an answer; the traceback stays here
+    except Exception:  # the caller gets a generic answer; the details stay with us
         _logger.exception("DCI: processing transaction %s failed", txn.correlation_id)
-        err = DCIError(ErrorCode.SERVICE_UNAVAILABLE, "internal error; it has been logged", 503)
+        err = internal_error()
         reply = rejection_envelope(ctx, reply_action, err, sender.client_id)
         values.update(
             state="failed",
             status_reason_code=str(err.code),
-            status_reason_message=f"{exc.__class__.__name__}: {exc}"[:500],
+            status_reason_message=err.message,
+            error_detail=traceback.format_exc()[-MAX_ERROR_DETAIL:],
         )
     values.update(
         done_at=datetime.now(),

@@ -9,8 +9,15 @@ A callback target (``header.sender_uri``, a subscription's notify URI) must:
 3. resolve only to public addresses, unless the sender allows private
    callbacks (an administrator's decision, shown on the sender).
 
-The check runs when the request arrives (``err.sender_uri.invalid``) and again
-right before each delivery (DNS may have changed). Redirects are not followed.
+The check runs when the request arrives (``err.sender_uri.invalid``), again
+right before each delivery (DNS may have changed), and a third time as the
+connection is made: our HTTP client resolves the host itself, checks every
+address and connects to one that passed (:class:`CheckedNetworkBackend`), so a
+DNS answer that changes after a check (DNS rebinding) cannot send a callback to
+an internal address. The URL keeps its host name: ``Host`` header, TLS SNI and
+certificate check are those of the name. Redirects are not followed; proxies
+from the environment (``HTTPS_PROXY``) are not used, the check must see the
+connection.
 """
 
 import ipaddress
@@ -19,6 +26,7 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from odoo.addons.spp_dci.dci.codes import ErrorCode
@@ -27,24 +35,75 @@ from odoo.addons.spp_dci.dci.errors import DCIError
 DELIVERY_TIMEOUT = 15.0
 MAX_RESPONSE_BYTES = 64 * 1024
 
-# One client per process: its connection pool keeps connections to the senders'
-# callback hosts open between deliveries (a new client costs a pool, TLS context
-# and connection each time). httpx clients are safe to share between threads.
-_client = None
-_client_lock = threading.Lock()
+# One client per address policy and process: its connection pool keeps connections
+# to the senders' callback hosts open between deliveries (a new client costs a pool,
+# TLS context and connection each time). httpx clients are safe to share between
+# threads. A pooled connection went to an address checked under the same policy.
+_clients = {}
+_clients_lock = threading.Lock()
+LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=8)
 
 
-def _shared_client():
-    global _client
-    if _client is None:
-        with _client_lock:
-            if _client is None:
-                _client = httpx.Client(
+class CheckedNetworkBackend(httpcore.SyncBackend):
+    """Resolve, check and connect in one step: the socket goes to a checked address.
+
+    ``allow_private=False``: every address of the host must be public (else the
+    connection is refused with ``err.sender_uri.invalid``); the connection tries
+    them in the resolver's order.
+    """
+
+    def __init__(self, allow_private):
+        self.allow_private = allow_private
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+        try:
+            addresses = resolve(host, port)
+        except DCIError as exc:  # a DNS failure at send time is worth another attempt
+            raise httpcore.ConnectError(exc.message) from exc
+        if not self.allow_private:
+            refuse_private(host, addresses, "callback URL")
+        error = None
+        for address in addresses:
+            try:
+                return super().connect_tcp(
+                    address,
+                    port,
+                    timeout=timeout,
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        raise error or httpcore.ConnectError(f"no address for {host!r}")
+
+
+class CheckedTransport(httpx.HTTPTransport):
+    """httpx's transport over a :class:`CheckedNetworkBackend`."""
+
+    def __init__(self, allow_private, limits=LIMITS):
+        super().__init__(limits=limits)
+        # httpx has no network-backend option; its pool (httpcore's public API) has one
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=CheckedNetworkBackend(allow_private),
+        )
+
+
+def client(allow_private):
+    """The shared HTTP client of callbacks to senders with this address policy."""
+    allow_private = bool(allow_private)
+    if allow_private not in _clients:
+        with _clients_lock:
+            if allow_private not in _clients:
+                _clients[allow_private] = httpx.Client(
+                    transport=CheckedTransport(allow_private),
                     timeout=DELIVERY_TIMEOUT,
                     follow_redirects=False,
-                    limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
                 )
-    return _client
+    return _clients[allow_private]
 
 
 class DeliveryError(Exception):
@@ -91,13 +150,23 @@ def _is_public(address):
 
 
 def resolve(host, port):
+    """The addresses of ``host``, in the resolver's order."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise DCIError(
             ErrorCode.SENDER_URI_INVALID, f"cannot resolve callback host {host!r}"
         ) from exc
-    return sorted({info[4][0] for info in infos})
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def refuse_private(host, addresses, field):
+    """Raise ``err.sender_uri.invalid`` unless every address is public."""
+    if not addresses or not all(_is_public(address) for address in addresses):
+        raise DCIError(
+            ErrorCode.SENDER_URI_INVALID,
+            f"{field} host {host!r} resolves to a private or reserved address",
+        )
 
 
 def check_callback_url(url, hosts_text, allow_private, *, field="header.sender_uri"):
@@ -122,30 +191,31 @@ def check_callback_url(url, hosts_text, allow_private, *, field="header.sender_u
             f"{field} host {parts.hostname!r} is not one of the sender's callback hosts",
         )
     if not allow_private:
-        addresses = resolve(parts.hostname, port)
-        if not addresses or not all(_is_public(address) for address in addresses):
-            raise DCIError(
-                ErrorCode.SENDER_URI_INVALID,
-                f"{field} host {parts.hostname!r} resolves to a private or reserved address",
-            )
+        refuse_private(parts.hostname, resolve(parts.hostname, port), field)
     return url
 
 
-def post(url, body: bytes, headers: dict, *, timeout=DELIVERY_TIMEOUT):
+def post(url, body: bytes, headers: dict, *, allow_private, timeout=DELIVERY_TIMEOUT):
     """POST ``body`` to ``url``; return ``(status, parsed JSON or None)``.
 
+    ``allow_private``: the sender's address policy (the connection checks it).
+
     :raises DeliveryError: network failure or non-2xx answer (4xx other than
-        408/429 are not retried: the peer refused the message itself).
+        408/429 are not retried: the peer refused the message itself), or the
+        host resolved to a refused address when connecting (not retried).
     """
     try:
-        client = _shared_client()
-        with client.stream("POST", url, content=body, headers=headers, timeout=timeout) as response:
+        with client(allow_private).stream(
+            "POST", url, content=body, headers=headers, timeout=timeout
+        ) as response:
             data = b""
             for chunk in response.iter_bytes():
                 data += chunk
                 if len(data) > MAX_RESPONSE_BYTES:
                     break
             status = response.status_code
+    except DCIError as exc:
+        raise DeliveryError(exc.message, retryable=False) from exc
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{exc.__class__.__name__}: {exc}") from exc
     try:

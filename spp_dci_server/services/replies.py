@@ -55,10 +55,35 @@ def sign_envelope(ctx, header, message):
     return build_envelope(header, message, ctx.signer, ctx.our_id)
 
 
+def restamped_envelope(envelope, signer):
+    """A stored envelope as it is sent now: fresh ``message_ts``, signed again by ``signer``.
+
+    Receivers hold ``message_ts`` to their clock skew and our signature lives 600 s, so a
+    callback is stamped and signed at each delivery attempt, not when it was queued.
+    ``message_id``, the rest of the header and the message stay as they were stored.
+    """
+    header = {**envelope["header"], "message_ts": now_ts()}
+    return build_envelope(header, envelope.get("message"), signer, header.get("sender_id"))
+
+
+def internal_error():
+    """What a caller learns of an unexpected failure on our side.
+
+    Exception texts may name tables, hosts or values: they stay in our log and on the
+    transaction (``error_detail``, administrators only), never in an answer.
+    """
+    return DCIError(ErrorCode.SERVICE_UNAVAILABLE, "internal error; it has been logged", 503)
+
+
+def refusal_text(code, message):
+    """``status_reason_message`` of a refusal: the code leads unless the field has its own."""
+    return message if isinstance(code, MsgHeaderStatusReasonCode) else f"{code}: {message}"
+
+
 def rejection_envelope(ctx, reply_action, err, receiver_id=None):
     """A signed callback envelope with ``header.status: rjct`` and no message."""
     code = err.code if isinstance(err.code, MsgHeaderStatusReasonCode) else None
-    text = err.message if code else f"{err.code}: {err.message}"
+    text = refusal_text(err.code, err.message)
     header = MsgCallbackHeader(
         message_id=str(uuid.uuid4()),
         message_ts=utc_now(),

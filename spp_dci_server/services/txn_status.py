@@ -8,7 +8,7 @@ from odoo.addons.spp_dci.dci.codes import (
     UnSubscribeStatusReasonCode,
 )
 
-from .replies import now_ts
+from .replies import internal_error, now_ts, refusal_text
 
 #: Sync answers are not kept unless the endpoint stores payloads.
 NOT_KEPT = "answered in the synchronous response; its records are not kept"
@@ -24,6 +24,9 @@ def txn_status_of(txn):
         status, reason_text = RequestStatus.SUCC, NOT_KEPT
     elif txn.state == "received":
         status, reason_text = RequestStatus.PDNG, None
+    elif txn.state == "failed":  # unexpected error: what it was is for administrators only
+        err = internal_error()
+        status, reason_text = RequestStatus.RJCT, refusal_text(err.code, err.message)
     else:
         status, reason_text = RequestStatus.RJCT, txn.status_reason_message or "rejected"
     items = []

@@ -30,7 +30,8 @@ CLIENT_SECRET = "test-secret-0123456789abcdefghijklmnop"
 class CallbackReceiver:
     """An HTTP server standing for the caller's system (SP-MIS).
 
-    Records every POST (path, headers, parsed JSON). ``statuses`` is the list of
+    Records every POST (path, headers, parsed JSON, arrival time) and counts the
+    TCP connections it accepts (``connections``). ``statuses`` is the list of
     HTTP statuses to answer in turn (then 200); 2xx answers carry an ACK.
     Serves ``GET /jwks.json`` from ``jwks`` (a sender's published keys).
     """
@@ -40,7 +41,13 @@ class CallbackReceiver:
         self.statuses = []
         self.jwks = {"keys": []}
         self.jwks_hits = 0
+        self.connections = 0
         receiver = self
+
+        class Server(ThreadingHTTPServer):
+            def verify_request(self, request, client_address):
+                receiver.connections += 1
+                return True
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -62,7 +69,13 @@ class CallbackReceiver:
                 except ValueError:
                     data = None
                 receiver.requests.append(
-                    {"path": self.path, "headers": dict(self.headers), "json": data, "raw": raw}
+                    {
+                        "path": self.path,
+                        "headers": dict(self.headers),
+                        "json": data,
+                        "raw": raw,
+                        "received_at": datetime.now(UTC),
+                    }
                 )
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 correlation = (data or {}).get("message", {}).get("correlation_id") or str(
@@ -88,7 +101,7 @@ class CallbackReceiver:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -161,6 +174,7 @@ class DCIServerCase(HttpCase):
         super().setUp()
         self.receiver.requests.clear()
         self.receiver.statuses.clear()
+        self.receiver.connections = 0
 
     # --- HTTP ----------------------------------------------------------------------------
 

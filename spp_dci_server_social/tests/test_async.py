@@ -1,4 +1,7 @@
+import json
+import socket
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from odoo.addons.spp_dci.dci import spec
 from odoo.addons.spp_dci.dci.http_signature import verify_request
@@ -100,8 +103,28 @@ class TestAsyncSearch(SocialCase):
         txn.invalidate_recordset()
         self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("sent", 3))
         self.assertEqual(len(self.receiver.requests), 3)
-        # every attempt carries the same signed message
-        self.assertEqual(len({r["raw"] for r in self.receiver.requests}), 1)
+        self.assertAttemptsFresh(self.receiver.requests, txn)
+
+    def assertAttemptsFresh(self, attempts, txn):
+        """Every attempt: the same message and message_id, stamped and signed when sent."""
+        keys = self.our_public_keys()
+        envelopes = [attempt["json"] for attempt in attempts]
+        self.assertEqual({e["header"]["message_id"] for e in envelopes}, {txn.delivery_message_id})
+        self.assertEqual(len({json.dumps(e["message"], sort_keys=True) for e in envelopes}), 1)
+        self.assertEqual(len({e["header"]["message_ts"] for e in envelopes}), len(attempts))
+        self.assertEqual(len({e["signature"] for e in envelopes}), len(attempts))
+        for attempt, envelope in zip(attempts, envelopes, strict=True):
+            # as a strict receiver sees it on arrival: message_ts now, signature valid now
+            stamped = datetime.fromisoformat(envelope["header"]["message_ts"])
+            self.assertLess(abs((attempt["received_at"] - stamped).total_seconds()), 5)
+            self.assertSignedByUs(envelope)
+            verify_request(
+                "POST",
+                self.receiver.url(attempt["path"]),
+                attempt["headers"],
+                attempt["raw"],
+                lambda kid: keys.get(kid),
+            )
 
     def test_gives_up_then_retry_button(self):
         self.receiver.statuses = [500, 500, 500]
@@ -120,6 +143,7 @@ class TestAsyncSearch(SocialCase):
         txn.invalidate_recordset()
         self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("sent", 1))
         self.assertEqual(len(self.receiver.requests), 4)
+        self.assertAttemptsFresh(self.receiver.requests, txn)
 
     def test_client_error_is_not_retried(self):
         self.receiver.statuses = [400]
@@ -176,3 +200,48 @@ class TestAsyncSearch(SocialCase):
         self.assertEqual(self.run_jobs(ignore_eta=False), 0, "the retry waits for its eta")
         self.assertTrue(self.pending_jobs())
         self.assertGreater(self.pending_jobs().eta, datetime.now() + timedelta(seconds=1))
+
+    def test_callback_host_rebinding_cannot_reach_private_addresses(self):
+        """The connection goes to the address that passed the check, not to a later answer.
+
+        The attacker's DNS (our resolver, patched) answers a public address to the
+        checks and the receiver's loopback address afterwards.
+        """
+        name = "rebind.callback.test"
+        self._make_sender(
+            "spmis-rebind", self.sender_key, callback_hosts=name, allow_private_callbacks=False
+        )
+        token = self.get_token("spmis-rebind")
+        sender_uri = f"https://{name}:{self.receiver.port}/cb/on-search"
+        item = self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-002"})
+        header = self.header("search", sender_id="spmis-rebind", sender_uri=sender_uri)
+        envelope = self.envelope(
+            "search",
+            {"transaction_id": "rebind-1", "search_request": [item]},
+            header=header,
+            sender_id="spmis-rebind",
+        )
+        answers = ["93.184.215.14", "93.184.215.14"]  # the request's check, the delivery's
+        asked = []
+        system_dns = socket.getaddrinfo
+
+        def attacker_dns(host, port, *args, **kwargs):
+            if host != name:
+                return system_dns(host, port, *args, **kwargs)
+            address = answers.pop(0) if answers else "127.0.0.1"
+            asked.append(address)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port)))]
+
+        with patch("socket.getaddrinfo", attacker_dns):
+            response = self.post(ASYNC, envelope, token=token)
+            ack = self.assertSpecResponse(ASYNC, response)
+            self.assertEqual(ack["message"]["ack_status"], "ACK", ack)
+            self.run_jobs()
+        txn = self.env["spp.dci.transaction"].search(
+            [("correlation_id", "=", ack["message"]["correlation_id"])]
+        )
+        self.assertEqual(self.receiver.connections, 0, "the private address was never reached")
+        self.assertEqual(self.receiver.requests, [])
+        self.assertEqual(asked[-1], "127.0.0.1", "the connection asked the resolver itself")
+        self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("failed", 1))
+        self.assertIn("resolves to a private or reserved address", txn.delivery_last_error)

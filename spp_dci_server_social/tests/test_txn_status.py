@@ -1,8 +1,11 @@
+import json
 import uuid
+from unittest.mock import patch
 
 from odoo.addons.fastapi.pools import fastapi_app_pool
 from odoo.addons.spp_dci.dci import spec
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import SocialCase
 
@@ -143,3 +146,55 @@ class TestTxnStatus(SocialCase):
             SYNC, self.status_envelope("transaction_id", "x", txn_type="subscribe")
         )
         self.assertRejected(response, 200, "rjct.action.not_supported", path=SYNC)
+
+    def test_failed_async_search_hides_the_error_from_the_caller(self):
+        """An unexpected error: the caller learns err.service.unavailable, we keep the text."""
+        secret = "password=Tr0ub4dor&3 for postgres://dci@db-internal.example:5432"
+        envelope = self.search_envelope(
+            self.search_item(
+                "idtype-value", {"type": "UIN", "value": "ZB-UIN-003"}, reference_id="r-broken"
+            ),
+            sender_uri=self.receiver.url("/cb/on-search"),
+        )
+        correlation_id = self.post("/registry/search", envelope).json()["message"]["correlation_id"]
+        registry = type(self.env["spp.dci.registry.social"])
+        with (
+            patch.object(registry, "_dci_search", side_effect=RuntimeError(secret)),
+            mute_logger("odoo.addons.spp_dci_server.services.answers"),
+        ):
+            self.run_jobs()
+        generic = "err.service.unavailable: internal error; it has been logged"
+        # the on-search callback
+        [callback] = self.receiver.requests
+        spec.validate_request("social", "/registry/on-search", callback["json"])
+        self.assertEqual(callback["json"]["header"]["status"], "rjct")
+        self.assertEqual(callback["json"]["header"]["status_reason_message"], generic)
+        self.assertNotIn(b"Tr0ub4dor", callback["raw"])
+        self.assertNotIn(b"RuntimeError", callback["raw"])
+        # txn status, sync
+        body = self.sync_status("correlation_id", correlation_id)
+        [item] = body["message"]["txnstatus_response"]["txn_status"]["search_response"]
+        self.assertEqual(
+            (item["reference_id"], item["status"], item["status_reason_message"]),
+            ("r-broken", "rjct", generic),
+        )
+        self.assertNotIn("Tr0ub4dor", json.dumps(body))
+        self.assertNotIn("RuntimeError", json.dumps(body))
+        # txn status, async (txn/on-status callback)
+        self.receiver.requests.clear()
+        status_envelope = self.status_envelope(
+            "correlation_id", correlation_id, sender_uri=self.receiver.url("/cb/txn/on-status")
+        )
+        ack = self.assertSpecResponse(ASYNC, self.post(ASYNC, status_envelope))
+        self.assertEqual(ack["message"]["ack_status"], "ACK")
+        self.run_jobs()
+        [callback] = self.receiver.requests
+        spec.validate_request("social", "/registry/txn/on-status", callback["json"])
+        self.assertIn(generic.encode(), callback["raw"])
+        self.assertNotIn(b"Tr0ub4dor", callback["raw"])
+        self.assertNotIn(b"RuntimeError", callback["raw"])
+        # the details stay with us: the transaction (administrators) and the log
+        txn = self.env["spp.dci.transaction"].search([("correlation_id", "=", correlation_id)])
+        self.assertEqual((txn.state, txn.status_reason_code), ("failed", "err.service.unavailable"))
+        self.assertIn(f"RuntimeError: {secret}", txn.sudo().error_detail, "for administrators")
+        self.assertNotIn("Tr0ub4dor", txn.status_reason_message)

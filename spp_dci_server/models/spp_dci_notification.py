@@ -64,8 +64,9 @@ class SppDciNotification(models.Model):
         return max(1, size), max(0, delay)
 
     @api.model
-    def _dci_add_events(self, subscription, event, record_ids):
-        """Append changed records to the subscription's open notification (sudo caller)."""
+    def _dci_add_events(self, subscription, event, record_ids, changed_at=None):
+        """Append changed records (committed at ``changed_at``) to the subscription's
+        open notification (sudo caller)."""
         size, delay = self._dci_batch_settings()
         current = self.search(
             [

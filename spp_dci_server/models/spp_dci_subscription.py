@@ -1,4 +1,3 @@
-import logging
 import uuid
 from datetime import UTC
 
@@ -15,8 +14,6 @@ from odoo.addons.spp_dci.dci.schemas.search import ExpressionQuery
 from odoo.addons.spp_dci.dci.schemas.subscribe import SubscribeCriteria
 
 from ..services.callbacks import check_callback_url
-
-_logger = logging.getLogger(__name__)
 
 #: Event types a subscription may ask for (the social NotifyEventRequest enum).
 EVENT_TYPES = [
@@ -141,6 +138,7 @@ class SppDciSubscription(models.Model):
                 "an identical subscription exists",
             )
         frequency = criteria.frequency
+        self._dci_check_cap(sender)
         return self.create(
             {
                 "code": str(uuid.uuid4()),
@@ -163,6 +161,22 @@ class SppDciSubscription(models.Model):
                 "notify_uri": notify_uri,
             }
         )
+
+    @api.model
+    def _dci_check_cap(self, sender):
+        """Refuse a subscription over the sender's cap (``max_subscriptions``, 0: none)."""
+        cap = sender.max_subscriptions
+        if not cap:
+            return
+        active = self.search_count(
+            [("sender_id", "=", sender.id), ("state", "=", "subscribe")], limit=cap
+        )
+        if active >= cap:
+            raise DCIError(
+                SubscribeStatusReasonCode.NOTIFY_DETAILS_INVALID,
+                f"subscription limit reached: this sender may hold {cap} active "
+                "subscriptions; unsubscribe some first",
+            )
 
     @api.model
     def _dci_notify_uri(self, sender, sender_uri):
@@ -235,51 +249,20 @@ class SppDciSubscription(models.Model):
         found.write({"state": "unsubscribe", "unsubscribed_at": fields.Datetime.now()})
         return found
 
-    # --- change tracking -------------------------------------------------------------------
+    # --- stored filter -----------------------------------------------------------------
 
-    @api.model
-    def _dci_on_registry_change(self, model_name, record_ids, event):
-        """Queue notifications for the subscriptions that ``record_ids`` of ``model_name`` match.
-
-        Called by registry implementations when records are created or changed.
-        Runs as superuser: whoever edits the registry need not see subscriptions.
-        """
-        if not record_ids:
-            return
-        Subscription = self.sudo()
-        now = fields.Datetime.now()
-        subscriptions = Subscription.search(
-            [
-                ("state", "=", "subscribe"),
-                ("res_model", "=", model_name),
-                ("reg_event_type", "=", event),
-                "|",
-                ("frequency_start", "=", False),
-                ("frequency_start", "<=", now),
-                "|",
-                ("frequency_end", "=", False),
-                ("frequency_end", ">=", now),
-            ]
+    def _dci_parsed_filter(self):
+        """The stored filter parsed back into the schema's query objects."""
+        self.ensure_one()
+        criteria = SubscribeCriteria.model_validate(
+            {
+                "reg_event_type": self.reg_event_type,
+                "filter_type": self.filter_type,
+                "filter": self.filter,
+                "notify_record_type": self.record_type,
+            }
         )
-        Notification = self.env["spp.dci.notification"].sudo()
-        for subscription in subscriptions:
-            impl = self.env["spp.dci.registry"]._dci_implementation(subscription.registry_type)
-            if impl is None:
-                continue
-            try:
-                matched = impl.sudo()._dci_match(
-                    subscription.record_type,
-                    subscription.filter_type,
-                    _parsed_filter(subscription),
-                    record_ids,
-                )
-            except DCIError as err:
-                _logger.warning(
-                    "DCI subscription %s: filter no longer valid: %s", subscription.code, err
-                )
-                continue
-            if matched:
-                Notification._dci_add_events(subscription, event, matched)
+        return criteria.filter
 
     def action_unsubscribe(self):
         self.filtered(lambda s: s.state == "subscribe").write(
@@ -289,16 +272,3 @@ class SppDciSubscription(models.Model):
 
 def _utc(value):
     return format_timestamp(value.replace(tzinfo=UTC))
-
-
-def _parsed_filter(subscription):
-    """The stored filter parsed back into the schema's query objects."""
-    criteria = SubscribeCriteria.model_validate(
-        {
-            "reg_event_type": subscription.reg_event_type,
-            "filter_type": subscription.filter_type,
-            "filter": subscription.filter,
-            "notify_record_type": subscription.record_type,
-        }
-    )
-    return criteria.filter

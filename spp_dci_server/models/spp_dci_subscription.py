@@ -1,5 +1,5 @@
 import uuid
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from odoo import api, fields, models
 from odoo.addons.spp_dci.dci.codes import (
@@ -9,6 +9,7 @@ from odoo.addons.spp_dci.dci.codes import (
     UnSubscribeStatusReasonCode,
 )
 from odoo.addons.spp_dci.dci.errors import DCIError
+from odoo.addons.spp_dci.dci.frequency import CronError, parse_cron, to_utc
 from odoo.addons.spp_dci.dci.schemas.common import format_timestamp
 from odoo.addons.spp_dci.dci.schemas.search import ExpressionQuery
 from odoo.addons.spp_dci.dci.schemas.subscribe import SubscribeCriteria
@@ -137,7 +138,7 @@ class SppDciSubscription(models.Model):
                 SubscribeStatusReasonCode.EVENT_ALREADY_SUBSCRIBED,
                 "an identical subscription exists",
             )
-        frequency = criteria.frequency
+        frequency_values = self._dci_frequency_values(criteria.frequency)
         self._dci_check_cap(sender)
         return self.create(
             {
@@ -154,9 +155,7 @@ class SppDciSubscription(models.Model):
                 "notify_record_type": criteria.notify_record_type,
                 "filter_type": str(query_type),
                 "filter": filter_json,
-                "frequency_start": frequency and frequency.start_time.replace(tzinfo=None),
-                "frequency_end": frequency and frequency.end_time.replace(tzinfo=None),
-                "frequency": frequency and frequency.frequency,
+                **frequency_values,
                 "locale": item.locale,
                 "notify_uri": notify_uri,
             }
@@ -249,7 +248,51 @@ class SppDciSubscription(models.Model):
         found.write({"state": "unsubscribe", "unsubscribed_at": fields.Datetime.now()})
         return found
 
-    # --- stored filter -----------------------------------------------------------------
+    # --- frequency ---------------------------------------------------------------------
+
+    @api.model
+    def _dci_frequency_values(self, frequency):
+        """The stored form of an ``EventFrequency`` (window in UTC); raises DCIError."""
+        if frequency is None:
+            return {"frequency_start": False, "frequency_end": False, "frequency": False}
+        start, end = to_utc(frequency.start_time), to_utc(frequency.end_time)
+        if end <= start:
+            raise DCIError(
+                SubscribeStatusReasonCode.NOTIFY_DETAILS_INVALID,
+                "frequency.end_time must be after frequency.start_time",
+            )
+        now = fields.Datetime.now()
+        if end <= now:
+            raise DCIError(
+                SubscribeStatusReasonCode.NOTIFY_DETAILS_INVALID,
+                "frequency.end_time is in the past: the subscription would never notify",
+            )
+        try:
+            schedule = parse_cron(frequency.frequency)
+        except CronError as err:
+            raise DCIError(
+                SubscribeStatusReasonCode.NOTIFY_DETAILS_INVALID, f"frequency.frequency: {err}"
+            ) from None
+        first = schedule.next_after(max(start, now) - timedelta(seconds=1))
+        if first is None or first > end:
+            raise DCIError(
+                SubscribeStatusReasonCode.NOTIFY_DETAILS_INVALID,
+                f"frequency.frequency {frequency.frequency!r} does not fire between "
+                "start_time and end_time (cron expressions are evaluated in UTC)",
+            )
+        return {"frequency_start": start, "frequency_end": end, "frequency": frequency.frequency}
+
+    def _dci_next_delivery(self, changed_at):
+        """When changes made at ``changed_at`` are due: the next fire time of the
+        frequency (naive UTC), or None for a subscription without frequency."""
+        self.ensure_one()
+        if not self.frequency:
+            return None
+        try:
+            schedule = parse_cron(self.frequency)
+        except CronError:  # validated on subscribe; an edited value: notify at once
+            return changed_at
+        return schedule.next_after(changed_at) or self.frequency_end
 
     def _dci_parsed_filter(self):
         """The stored filter parsed back into the schema's query objects."""

@@ -7,6 +7,7 @@ from . import (
     test_receivers,
     test_subscribe,
     test_subscribe_changes,
+    test_subscribe_frequency,
     test_sync_search,
     test_txn_status,
 )

@@ -1,5 +1,6 @@
 from . import (
     test_canonical,
+    test_frequency,
     test_http_signature,
     test_json_body,
     test_jwks,

@@ -6,6 +6,7 @@ from . import (
     spp_dci_registry,
     spp_dci_sender,
     spp_dci_subscription,
+    spp_dci_subscription_changes,
     spp_dci_transaction,
 )
 from . import res_lang

@@ -19,9 +19,11 @@ class SppDciNotification(models.Model):
     Registry changes that match a subscription are appended to its open
     (``collecting``) notification; the first event schedules the send after
     ``spp_dci_server.notify_batch_seconds`` so that changes made together
-    travel together, up to ``spp_dci_server.notify_batch_size`` events per
-    message. Sending builds the records as they are then, signs the envelope
-    and delivers it like every other callback (retries, failure, Retry).
+    travel together - or, for a subscription with a ``frequency``, at the next
+    fire time of its cron expression, so that each period's changes travel
+    together - up to ``spp_dci_server.notify_batch_size`` events per message.
+    Sending builds the records as they are then, signs the envelope and
+    delivers it like every other callback (retries, failure, Retry).
     """
 
     _name = "spp.dci.notification"
@@ -64,23 +66,30 @@ class SppDciNotification(models.Model):
         return max(1, size), max(0, delay)
 
     @api.model
-    def _dci_add_events(self, subscription, event, record_ids):
-        """Append changed records to the subscription's open notification (sudo caller)."""
+    def _dci_add_events(self, subscription, event, record_ids, changed_at=None):
+        """Append changed records to the subscription's open notification (sudo caller).
+
+        Without frequency the open notification is the one collecting, sent
+        ``notify_batch_seconds`` after its first event. With a frequency it is the
+        one of the period ``changed_at`` falls in, sent at the period's end (the
+        next fire time of the cron expression, in UTC).
+        """
         size, delay = self._dci_batch_settings()
-        current = self.search(
-            [
-                ("subscription_id", "=", subscription.id),
-                ("event_type", "=", event),
-                ("state", "=", "collecting"),
-            ],
-            order="id desc",
-            limit=1,
-        )
+        changed_at = changed_at or fields.Datetime.now()
+        due = subscription._dci_next_delivery(changed_at)
+        domain = [
+            ("subscription_id", "=", subscription.id),
+            ("event_type", "=", event),
+            ("state", "=", "collecting"),
+        ]
+        if due:
+            domain.append(("send_after", "=", due))
+        current = self.search(domain, order="id desc", limit=1)
         already = set(current.record_ids or []) if current else set()
         pending = [i for i in dict.fromkeys(record_ids) if i not in already]
         while pending:
             if not current or current.event_count >= size:
-                send_after = fields.Datetime.now() + timedelta(seconds=delay)
+                send_after = due or fields.Datetime.now() + timedelta(seconds=delay)
                 current = self.create(
                     {
                         "subscription_id": subscription.id,
@@ -93,7 +102,7 @@ class SppDciNotification(models.Model):
                 )
                 # the send job runs as the DCI server user, not as whoever edited the registry
                 current.with_user(self.env.ref("spp_dci_server.user_dci_server")).with_delay(
-                    eta=send_after if delay else None,
+                    eta=send_after if due or delay else None,
                     channel="root.dci",
                     description=f"DCI: notify subscription {subscription.code}",
                 )._dci_send()

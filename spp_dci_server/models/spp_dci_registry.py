@@ -19,7 +19,10 @@ class RecordType:
     model: str  # the Odoo model searched
     domain: tuple  # base domain of the records of this type
     attributes: AttributeMap  # the allow-list of searchable DCI attributes
-    fetch: tuple = ()  # fields read with the search (one query for search + read)
+    # The fields of ``model`` that _dci_serialize reads: fetched with the search (one
+    # query for search + read), and the allow-list of the changes that are notified
+    # to subscribers (see _dci_serialised_fields).
+    fetch: tuple = ()
 
 
 class SppDciRegistry(models.AbstractModel):
@@ -104,6 +107,25 @@ class SppDciRegistry(models.AbstractModel):
     def _dci_serialize(self, record_type, records):
         """JSON-LD objects of ``records`` (one query per relation, not per record)."""
         raise NotImplementedError
+
+    @api.model
+    def _dci_serialised_fields(self, model_name):
+        """The fields of ``model_name`` that this registry's records are made of.
+
+        A write to one of them changes what a subscriber would receive, so it is a
+        registry change; any other write (bookkeeping, checks made by other
+        systems such as ``ibr_checked_at``) is not, and is not notified. By default:
+        each record type's ``fetch`` and base-domain fields, for its own model (the
+        ORM's ``write_date`` left out: every write bumps it). Implementations add
+        the fields of related models their serializer reads.
+        """
+        names = set()
+        for spec in self._dci_record_types().values():
+            if spec.model == model_name:
+                names.update(spec.fetch)
+                names.update(leaf[0] for leaf in spec.domain if isinstance(leaf, tuple | list))
+        names.discard("write_date")
+        return frozenset(names)
 
     # --- generic search ------------------------------------------------------------------
 

@@ -119,6 +119,13 @@ class SppDciSender(models.Model):
         help="Requests per minute on the registry paths, counted over every worker and node "
         "from the transactions of the last minute; 0 disables the limit.",
     )
+    max_subscriptions = fields.Integer(
+        string="Subscription Limit",
+        default=100,
+        tracking=True,
+        help="Active subscriptions this sender may hold (every registry type together); a "
+        "subscribe item over it is refused with rjct.notify_details.invalid. 0: no limit.",
+    )
     transaction_ids = fields.One2many("spp.dci.transaction", "sender_id")
     transaction_count = fields.Integer(compute="_compute_counts")
     subscription_count = fields.Integer(compute="_compute_counts")
@@ -128,6 +135,9 @@ class SppDciSender(models.Model):
     )
     _rate_limit_positive = models.Constraint(
         "CHECK(rate_limit >= 0)", "The rate limit cannot be negative."
+    )
+    _max_subscriptions_positive = models.Constraint(
+        "CHECK(max_subscriptions >= 0)", "The subscription limit cannot be negative."
     )
 
     @api.model_create_multi

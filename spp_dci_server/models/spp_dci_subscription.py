@@ -1,6 +1,5 @@
-import logging
 import uuid
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from odoo import api, fields, models
 from odoo.addons.spp_dci.dci.codes import (
@@ -10,13 +9,12 @@ from odoo.addons.spp_dci.dci.codes import (
     UnSubscribeStatusReasonCode,
 )
 from odoo.addons.spp_dci.dci.errors import DCIError
+from odoo.addons.spp_dci.dci.frequency import CronError, parse_cron, to_utc
 from odoo.addons.spp_dci.dci.schemas.common import format_timestamp
 from odoo.addons.spp_dci.dci.schemas.search import ExpressionQuery
 from odoo.addons.spp_dci.dci.schemas.subscribe import SubscribeCriteria
 
 from ..services.callbacks import check_callback_url
-
-_logger = logging.getLogger(__name__)
 
 #: Event types a subscription may ask for (the social NotifyEventRequest enum).
 EVENT_TYPES = [
@@ -140,7 +138,8 @@ class SppDciSubscription(models.Model):
                 SubscribeStatusReasonCode.EVENT_ALREADY_SUBSCRIBED,
                 "an identical subscription exists",
             )
-        frequency = criteria.frequency
+        frequency_values = self._dci_frequency_values(criteria.frequency)
+        self._dci_check_cap(sender)
         return self.create(
             {
                 "code": str(uuid.uuid4()),
@@ -156,13 +155,27 @@ class SppDciSubscription(models.Model):
                 "notify_record_type": criteria.notify_record_type,
                 "filter_type": str(query_type),
                 "filter": filter_json,
-                "frequency_start": frequency and frequency.start_time.replace(tzinfo=None),
-                "frequency_end": frequency and frequency.end_time.replace(tzinfo=None),
-                "frequency": frequency and frequency.frequency,
+                **frequency_values,
                 "locale": item.locale,
                 "notify_uri": notify_uri,
             }
         )
+
+    @api.model
+    def _dci_check_cap(self, sender):
+        """Refuse a subscription over the sender's cap (``max_subscriptions``, 0: none)."""
+        cap = sender.max_subscriptions
+        if not cap:
+            return
+        active = self.search_count(
+            [("sender_id", "=", sender.id), ("state", "=", "subscribe")], limit=cap
+        )
+        if active >= cap:
+            raise DCIError(
+                SubscribeStatusReasonCode.NOTIFY_DETAILS_INVALID,
+                f"subscription limit reached: this sender may hold {cap} active "
+                "subscriptions; unsubscribe some first",
+            )
 
     @api.model
     def _dci_notify_uri(self, sender, sender_uri):
@@ -235,51 +248,64 @@ class SppDciSubscription(models.Model):
         found.write({"state": "unsubscribe", "unsubscribed_at": fields.Datetime.now()})
         return found
 
-    # --- change tracking -------------------------------------------------------------------
+    # --- frequency ---------------------------------------------------------------------
 
     @api.model
-    def _dci_on_registry_change(self, model_name, record_ids, event):
-        """Queue notifications for the subscriptions that ``record_ids`` of ``model_name`` match.
-
-        Called by registry implementations when records are created or changed.
-        Runs as superuser: whoever edits the registry need not see subscriptions.
-        """
-        if not record_ids:
-            return
-        Subscription = self.sudo()
+    def _dci_frequency_values(self, frequency):
+        """The stored form of an ``EventFrequency`` (window in UTC); raises DCIError."""
+        if frequency is None:
+            return {"frequency_start": False, "frequency_end": False, "frequency": False}
+        start, end = to_utc(frequency.start_time), to_utc(frequency.end_time)
+        if end <= start:
+            raise DCIError(
+                SubscribeStatusReasonCode.NOTIFY_DETAILS_INVALID,
+                "frequency.end_time must be after frequency.start_time",
+            )
         now = fields.Datetime.now()
-        subscriptions = Subscription.search(
-            [
-                ("state", "=", "subscribe"),
-                ("res_model", "=", model_name),
-                ("reg_event_type", "=", event),
-                "|",
-                ("frequency_start", "=", False),
-                ("frequency_start", "<=", now),
-                "|",
-                ("frequency_end", "=", False),
-                ("frequency_end", ">=", now),
-            ]
+        if end <= now:
+            raise DCIError(
+                SubscribeStatusReasonCode.NOTIFY_DETAILS_INVALID,
+                "frequency.end_time is in the past: the subscription would never notify",
+            )
+        try:
+            schedule = parse_cron(frequency.frequency)
+        except CronError as err:
+            raise DCIError(
+                SubscribeStatusReasonCode.NOTIFY_DETAILS_INVALID, f"frequency.frequency: {err}"
+            ) from None
+        first = schedule.next_after(max(start, now) - timedelta(seconds=1))
+        if first is None or first > end:
+            raise DCIError(
+                SubscribeStatusReasonCode.NOTIFY_DETAILS_INVALID,
+                f"frequency.frequency {frequency.frequency!r} does not fire between "
+                "start_time and end_time (cron expressions are evaluated in UTC)",
+            )
+        return {"frequency_start": start, "frequency_end": end, "frequency": frequency.frequency}
+
+    def _dci_next_delivery(self, changed_at):
+        """When changes made at ``changed_at`` are due: the next fire time of the
+        frequency (naive UTC), or None for a subscription without frequency."""
+        self.ensure_one()
+        if not self.frequency:
+            return None
+        try:
+            schedule = parse_cron(self.frequency)
+        except CronError:  # validated on subscribe; an edited value: notify at once
+            return changed_at
+        return schedule.next_after(changed_at) or self.frequency_end
+
+    def _dci_parsed_filter(self):
+        """The stored filter parsed back into the schema's query objects."""
+        self.ensure_one()
+        criteria = SubscribeCriteria.model_validate(
+            {
+                "reg_event_type": self.reg_event_type,
+                "filter_type": self.filter_type,
+                "filter": self.filter,
+                "notify_record_type": self.record_type,
+            }
         )
-        Notification = self.env["spp.dci.notification"].sudo()
-        for subscription in subscriptions:
-            impl = self.env["spp.dci.registry"]._dci_implementation(subscription.registry_type)
-            if impl is None:
-                continue
-            try:
-                matched = impl.sudo()._dci_match(
-                    subscription.record_type,
-                    subscription.filter_type,
-                    _parsed_filter(subscription),
-                    record_ids,
-                )
-            except DCIError as err:
-                _logger.warning(
-                    "DCI subscription %s: filter no longer valid: %s", subscription.code, err
-                )
-                continue
-            if matched:
-                Notification._dci_add_events(subscription, event, matched)
+        return criteria.filter
 
     def action_unsubscribe(self):
         self.filtered(lambda s: s.state == "subscribe").write(
@@ -289,16 +315,3 @@ class SppDciSubscription(models.Model):
 
 def _utc(value):
     return format_timestamp(value.replace(tzinfo=UTC))
-
-
-def _parsed_filter(subscription):
-    """The stored filter parsed back into the schema's query objects."""
-    criteria = SubscribeCriteria.model_validate(
-        {
-            "reg_event_type": subscription.reg_event_type,
-            "filter_type": subscription.filter_type,
-            "filter": subscription.filter,
-            "notify_record_type": subscription.record_type,
-        }
-    )
-    return criteria.filter

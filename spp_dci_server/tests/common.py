@@ -319,12 +319,20 @@ class DCIServerCase(HttpCase):
 
     # --- queue jobs ----------------------------------------------------------------------------
 
-    def run_jobs(self, rounds=10, ignore_eta=True):
-        """Run the pending DCI jobs through /queue_job/runjob, as the job runner does."""
+    def commit_hooks(self):
+        """What a commit of the test's transaction would do before COMMIT: flush and
+        run the precommit hooks (the registry changes become a match job there)."""
+        self.env.cr.flush()
+
+    def run_jobs(self, rounds=10, ignore_eta=True, method=None):
+        """Run the pending DCI jobs through /queue_job/runjob, as the job runner does
+        (after :meth:`commit_hooks`); ``method``: only the jobs of that method."""
         ran = 0
         for _round in range(rounds):
-            self.env.flush_all()
+            self.commit_hooks()
             domain = [("state", "=", "pending"), ("model_name", "like", "spp.dci.%")]
+            if method:
+                domain.append(("method_name", "=", method))
             if not ignore_eta:
                 domain += ["|", ("eta", "=", False), ("eta", "<=", datetime.now())]
             jobs = self.env["queue.job"].search(domain, order="id")

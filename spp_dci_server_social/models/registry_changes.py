@@ -1,10 +1,15 @@
 """Registry changes that feed DCI subscriptions (and the group size searched on).
 
-Creating or changing a registrant, or one of its identifiers, is a
-``REGISTER`` event for it; adding a member to a group is a
-``NewHouseHoldMember`` event for the group and for the new member. The
-subscription side (matching, batching, delivery) is generic, in
-spp_dci_server (``spp.dci.subscription._dci_on_registry_change``).
+Creating a registrant, changing one of the fields its DCI record is made of, or
+creating or changing one of its identifiers is a ``REGISTER`` event for it;
+adding a member to a group is a ``NewHouseHoldMember`` event for the group and
+for the new member. Which fields count is the registry's own declaration
+(``spp.dci.registry.social._dci_serialised_fields``, the fields the serializer
+reads): writes to anything else (``ibr_checked_at``, ``dr_checked_at``,
+chatter, bookkeeping) are not changes of the registry and are not notified.
+The subscription side (collecting per transaction, matching, batching,
+delivery) is generic, in spp_dci_server
+(``spp.dci.subscription._dci_on_registry_change``).
 """
 
 from odoo import api, fields, models
@@ -12,19 +17,15 @@ from odoo import api, fields, models
 REGISTER = "REGISTER"
 NEW_MEMBER = "NewHouseHoldMember"
 
-# Fields whose change is not a registry change (bookkeeping, computed).
-IGNORED_FIELDS = {
-    "dci_group_size",
-    "message_follower_ids",
-    "activity_ids",
-    "write_date",
-    "write_uid",
-}
-
 
 def _notify(env, record_ids, event):
     if record_ids:
         env["spp.dci.subscription"]._dci_on_registry_change("res.partner", list(record_ids), event)
+
+
+def _is_registry_change(env, model_name, vals):
+    serialised = env["spp.dci.registry.social"]._dci_serialised_fields(model_name)
+    return not serialised.isdisjoint(vals)
 
 
 class ResPartner(models.Model):
@@ -57,7 +58,7 @@ class ResPartner(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if set(vals) - IGNORED_FIELDS:
+        if _is_registry_change(self.env, self._name, vals):
             _notify(self.env, self.filtered("is_registrant").ids, REGISTER)
         return res
 
@@ -73,7 +74,8 @@ class SppRegistryId(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        _notify(self.env, self.partner_id.filtered("is_registrant").ids, REGISTER)
+        if _is_registry_change(self.env, self._name, vals):
+            _notify(self.env, self.partner_id.filtered("is_registrant").ids, REGISTER)
         return res
 
 

@@ -134,6 +134,8 @@ INDIVIDUAL_FIELDS = (
     *_ADDRESS_FIELDS,
 )
 GROUP_FIELDS = ("registration_date", "write_date", *_ADDRESS_FIELDS)
+#: What the records' ``identifier`` lists are made of (spp.registry.id).
+IDENTIFIER_FIELDS = ("partner_id", "id_type_id", "value")
 GROUP_DOMAIN = (("is_registrant", "=", True), ("is_group", "=", True))
 
 
@@ -190,6 +192,12 @@ class SppDciRegistrySocial(models.AbstractModel):
         )
         return tuple((t["code"], t["id"], t["active"]) for t in types)
 
+    @api.model
+    def _dci_serialised_fields(self, model_name):
+        if model_name == "spp.registry.id":
+            return frozenset(IDENTIFIER_FIELDS)
+        return super()._dci_serialised_fields(model_name)
+
     # --- serialisation: one query per relation for the whole page, never per record ---
 
     @api.model
@@ -217,7 +225,7 @@ class SppDciRegistrySocial(models.AbstractModel):
         """``{partner id: [Identifier, ...]}`` in one query."""
         codes = {type_id: code for code, type_id, _active in self._dci_identifier_type_map()}
         lines = self.env["spp.registry.id"].search_fetch(
-            [("partner_id", "in", partners.ids)], ["partner_id", "id_type_id", "value"], order="id"
+            [("partner_id", "in", partners.ids)], list(IDENTIFIER_FIELDS), order="id"
         )
         index = {}
         for line in lines:

@@ -6,6 +6,8 @@ from . import (
     test_pipeline,
     test_receivers,
     test_subscribe,
+    test_subscribe_changes,
+    test_subscribe_frequency,
     test_sync_search,
     test_txn_status,
 )

@@ -68,6 +68,7 @@ class SocialCase(DCIServerCase):
                     "relationship": relationship,
                 }
             )
+        cls.env.cr.flush()  # as the fixture's commit would: its registry changes are done
 
     def sync_search(self, *items, **kwargs):
         response = self.post("/registry/sync/search", self.search_envelope(*items), **kwargs)

@@ -1,100 +1,15 @@
 import uuid
-from datetime import UTC, datetime
 
 from odoo.addons.spp_dci.dci import spec
-from odoo.addons.spp_dci.dci.schemas.common import format_timestamp
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
-from .common import SocialCase
-
-NEWNAME = "Notifyson"
+from .subscribe_common import NEWNAME, SubscribeCase
 
 
 @tagged("post_install", "-at_install")
-class TestSubscribeNotify(SocialCase):
+class TestSubscribeNotify(SubscribeCase):
     """Subscribe, then registry changes are notified (signed, batched); unsubscribe."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.env["ir.config_parameter"].set_param("spp_dci_server.notify_batch_seconds", 30)
-
-    def subscribe_item(
-        self,
-        filter_value,
-        event="REGISTER",
-        record_type="Person",
-        filter_type=None,
-        reference_id=None,
-    ):
-        criteria = {
-            "reg_event_type": event,
-            "filter": filter_value,
-            "notify_record_type": record_type,
-        }
-        if filter_type:
-            criteria["filter_type"] = filter_type
-        return {
-            "reference_id": reference_id or str(uuid.uuid4()),
-            "timestamp": format_timestamp(datetime.now(UTC)),
-            "subscribe_criteria": criteria,
-        }
-
-    def subscribe(self, *items):
-        message = {"transaction_id": str(uuid.uuid4()), "subscribe_request": list(items)}
-        envelope = self.envelope(
-            "subscribe",
-            message,
-            total_count=len(items),
-            sender_uri=self.receiver.url("/spmis/registry/on-subscribe"),
-        )
-        response = self.post("/registry/subscribe", envelope)
-        body = self.assertSpecResponse("/registry/subscribe", response)
-        self.assertEqual(body["message"]["ack_status"], "ACK", body)
-        self.run_jobs()
-        callback = self.receiver.requests.pop(0)
-        self.assertEqual(callback["path"], "/spmis/registry/on-subscribe")
-        spec.validate_request("social", "/registry/on-subscribe", callback["json"])
-        self.assertSignedByUs(callback["json"])
-        self.assertEqual(
-            callback["json"]["message"]["correlation_id"], body["message"]["correlation_id"]
-        )
-        return callback["json"]["message"]["subscribe_response"]
-
-    def unsubscribe(self, codes):
-        message = {
-            "transaction_id": str(uuid.uuid4()),
-            "timestamp": format_timestamp(datetime.now(UTC)),
-            "subscription_codes": codes,
-        }
-        envelope = self.envelope(
-            "unsubscribe", message, sender_uri=self.receiver.url("/spmis/registry/on-unsubscribe")
-        )
-        response = self.post("/registry/unsubscribe", envelope)
-        self.assertSpecResponse("/registry/unsubscribe", response)
-        self.run_jobs()
-        [callback] = [r for r in self.receiver.requests if r["path"].endswith("/on-unsubscribe")]
-        self.receiver.requests.clear()
-        spec.validate_request("social", "/registry/on-unsubscribe", callback["json"])
-        self.assertSignedByUs(callback["json"])
-        return callback["json"]["message"]
-
-    def new_person(self, given, family=NEWNAME, **values):
-        return self.env["res.partner"].create(
-            {
-                "is_registrant": True,
-                "given_name": given,
-                "family_name": family,
-                "sex": "female",
-                **values,
-            }
-        )
-
-    def notifications(self):
-        self.receiver.requests.clear()
-        self.run_jobs()
-        return [r for r in self.receiver.requests if r["path"].endswith("/notify")]
 
     def test_subscribe_then_notify_batched(self):
         filter_value = self.expression({"surname": {"$eq": NEWNAME}})
@@ -113,6 +28,7 @@ class TestSubscribeNotify(SocialCase):
         people = self.new_person("Ann") + self.new_person("Ben") + self.new_person("Cid")
         people[0].write({"phone": "+1555"})
         self.new_person("Zed", family="Elsewhere")
+        self.run_jobs(method="_dci_match_changes")  # committed: the changes are matched
         notification = self.env["spp.dci.notification"].search(
             [("subscription_id", "=", subscription.id)]
         )
@@ -198,10 +114,13 @@ class TestSubscribeNotify(SocialCase):
         self.env["res.partner"].with_user(worker).create(
             {"is_registrant": True, "given_name": "Fay", "family_name": NEWNAME}
         )
-        job = self.pending_jobs()
-        self.assertEqual(
-            job.user_id, self.env.ref("spp_dci_server.user_dci_server"), "runs as the DCI server"
-        )
+        dci_user = self.env.ref("spp_dci_server.user_dci_server")
+        match = self.match_jobs()
+        self.assertEqual(match.user_id, dci_user, "matching runs as the DCI server")
+        self.run_jobs(method="_dci_match_changes")
+        send = self.pending_jobs()
+        self.assertEqual(send.method_name, "_dci_send")
+        self.assertEqual(send.user_id, dci_user, "sending runs as the DCI server")
         [notify] = self.notifications()
         names = sorted(
             e["data"]["reg_records"]["name"]["given_name"]

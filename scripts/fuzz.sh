@@ -49,11 +49,13 @@ found=0
 fuzz() {  # fuzz NAME [schemathesis options...]
   local name=$1; shift
   say "schemathesis, $name: $examples examples per operation"
-  SCHEMATHESIS_HOOKS=fuzz_hooks PYTHONPATH="$ROOT/scripts" FUZZ_RECEIVER_ID="$our_id" \
+  mkdir -p "$reports/$name"
+  # run from the reports folder: schemathesis keeps its state in ./.schemathesis
+  (cd "$reports/$name" && SCHEMATHESIS_HOOKS=fuzz_hooks PYTHONPATH="$ROOT/scripts" FUZZ_RECEIVER_ID="$our_id" \
     "$fuzz_venv/bin/schemathesis" run "$base/openapi.json" \
     --checks not_a_server_error,response_schema_conformance,content_type_conformance \
     --max-examples "$examples" --generation-database none --no-color \
-    --report junit,pytest --report-dir "$reports/$name" "$@" || found=1
+    --report junit,pytest --report-dir "$reports/$name" "$@") || found=1
 }
 fuzz with-token -H "Authorization: Bearer $token" "$@"
 fuzz without-token "$@"

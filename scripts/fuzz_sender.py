@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from bench.seed import ensure_sender  # noqa: E402
+from bench.seed import ensure_sender
 
 SCOPES = " ".join(
     (

@@ -12,6 +12,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "DCIClientError",
+    "DuplicateAfterTimeout",
     "ProtocolMismatch",
     "RegistryHTTPError",
     "RegistryRejected",
@@ -66,6 +67,16 @@ class RegistryRejected(DCIClientError):
     """A well-formed refusal (ACK ``ERR``/``NACK``, ``status: rjct``); ``code``: the spec code."""
 
     kind = "rejected"
+
+
+class DuplicateAfterTimeout(DCIClientError):
+    """An attempt timed out and the registry refused the re-send as ``rjct.message_id.duplicate``.
+
+    The registry has the first attempt: the request is not rejected, its answer was
+    lost to the timeout (a registry that repeats the first answer never raises this).
+    """
+
+    kind = "duplicate"
 
 
 class SignatureVerificationError(DCIClientError):

@@ -21,6 +21,11 @@ timeouts from the settings, TLS verification on by default, retries with
 exponential backoff on transport failures (connection refused/reset, timeouts)
 and on HTTP 429/502/503/504 - never on DNS or TLS failures, which do not heal by
 retrying. A 401 with OAuth2 drops the cached token and retries once with a new one.
+A retry re-sends the same envelope (same ``message_id``): when an earlier attempt
+may have reached the registry (it timed out or lost its connection after sending,
+or a gateway answered 504) and the registry refuses the re-send as
+``rjct.message_id.duplicate``, the request is not rejected - the registry has it
+and only its answer was lost: :class:`~.errors.DuplicateAfterTimeout`.
 """
 
 import json
@@ -65,6 +70,7 @@ from .errors import (
     AuthenticationError,
     ConfigurationError,
     DCIClientError,
+    DuplicateAfterTimeout,
     ProtocolMismatch,
     RegistryHTTPError,
     RegistryRejected,
@@ -109,6 +115,9 @@ OAUTH2_TOKEN_PATH = "/oauth2/client/token"
 JWKS_PATH = "/.well-known/jwks.json"
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: Transport failures after which the request surely did not reach the registry.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+DUPLICATE = "rjct.message_id.duplicate"
 MAX_BACKOFF = 30.0
 #: Pages fetched at most by one ``iter_search`` (a registry that never stops is a bug).
 MAX_PAGES = 100_000
@@ -137,6 +146,8 @@ class Exchange:
     request_body: object = None
     response_body: object = None
     attempt: int = 1
+    #: an earlier attempt of this envelope may have reached the registry (timeout, 504)
+    resent: bool = False
 
 
 @dataclass
@@ -472,6 +483,7 @@ class DCIClient:
         retries = max(int(self.settings.retries or 0), 0)
         attempt = 0
         refreshed = False
+        resent = False
         while True:
             attempt += 1
             exchange = Exchange(
@@ -481,6 +493,7 @@ class DCIClient:
                 message_id=envelope["header"]["message_id"],
                 request_body=envelope,
                 attempt=attempt,
+                resent=resent,
             )
             headers = {"Content-Type": "application/json"}
             try:
@@ -501,6 +514,7 @@ class DCIClient:
             except httpx.HTTPError as exc:
                 error = describe_transport_error(exc, url, self.settings.timeout)
                 self._finish(exchange, start, error=error)
+                resent = resent or not isinstance(exc, NOT_SENT)
                 if _retryable(error) and attempt <= retries:
                     self._sleep(attempt)
                     continue
@@ -520,6 +534,7 @@ class DCIClient:
                 )
                 continue
             if status in RETRY_STATUSES and attempt <= retries:
+                resent = resent or status == 504
                 self._finish(
                     exchange,
                     start,
@@ -664,6 +679,8 @@ class DCIClient:
             path, action, envelope, transaction_id=transaction_id
         )
         try:
+            if exchange.resent and _is_duplicate(status, body):
+                raise _duplicate_error(status)
             if status >= 300:
                 raise self._http_error(status, body)
             if body is None:
@@ -822,6 +839,8 @@ class DCIClient:
             path, action, envelope, transaction_id=transaction_id
         )
         try:
+            if exchange.resent and _is_duplicate(status, body):
+                raise _duplicate_error(status)
             if body is None:
                 raise SpecViolation(
                     f"The registry's acknowledgement is not JSON (HTTP {status}, {len(raw)} bytes)."
@@ -967,6 +986,40 @@ def records_of(item) -> list:
     if isinstance(records, dict):
         return [records]
     return list(records or [])
+
+
+def _is_duplicate(status, body) -> bool:
+    """The answer refuses the request's ``message_id`` as already received (HTTP 409 or the code).
+
+    The code may be in a sync ``rjct`` header, an ERR ACK (``error.code`` or, as
+    ``Error.code`` only allows ``err.*``, ``error.message``) or an HttpErrorResponse.
+    """
+    if status == 409:
+        return True
+    if not isinstance(body, dict):
+        return False
+    places = []
+    header = body.get("header")
+    if isinstance(header, dict):
+        places.append(header.get("status_reason_code"))
+    message = body.get("message")
+    if isinstance(message, dict) and isinstance(message.get("error"), dict):
+        places += [message["error"].get("code"), message["error"].get("message")]
+    errors = body.get("errors")
+    if isinstance(errors, list):
+        places += [e.get(key) for e in errors if isinstance(e, dict) for key in ("code", "message")]
+    return any(isinstance(text, str) and DUPLICATE in text for text in places)
+
+
+def _duplicate_error(status) -> DuplicateAfterTimeout:
+    return DuplicateAfterTimeout(
+        "The registry already has this request: an earlier attempt timed out after it was "
+        f"sent, and the registry refused our re-send as a duplicate (HTTP {status}, "
+        f"{DUPLICATE}) instead of repeating its answer. The request is not rejected; "
+        "its answer was lost to the timeout.",
+        http_status=status,
+        code=DUPLICATE,
+    )
 
 
 def _json_or_none(raw: bytes):

@@ -119,7 +119,7 @@ class SppDciDataSource(models.Model):
                     "The %(registry)s acknowledged (%(ack)s); the subscription is active once "
                     "it confirms on on-subscribe.",
                     registry=registry_label,
-                    ack=sent["ack_status"],
+                    ack=sent["ack_status"] or "pending",  # None: ACK lost, reconciled
                 ),
                 "type": "success",
             },

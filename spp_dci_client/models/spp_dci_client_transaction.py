@@ -1,6 +1,7 @@
 # Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 from odoo import api, fields, models
 from odoo.addons.spp_dci.dci.codes import Action, RequestStatus
+from odoo.exceptions import UserError
 
 from ..client.service import records_of
 
@@ -12,6 +13,10 @@ CALLBACK_OF = {
     Action.TXN_STATUS.value: Action.TXN_ON_STATUS.value,
 }
 OPEN_STATES = ("pending", "partial")
+#: txn_type of a txn-status query about each action (search for the others).
+TXN_TYPE_OF = {Action.SUBSCRIBE.value: "subscribe", Action.UNSUBSCRIBE.value: "unsubscribe"}
+#: The reason a txn_status item gives when the registry does not know the transaction.
+UNKNOWN_TO_REGISTRY = "rjct.reference_id.invalid"
 
 
 class SppDciClientTransaction(models.Model):
@@ -140,24 +145,73 @@ class SppDciClientTransaction(models.Model):
         )
         return True
 
-    def action_check_status(self):
-        """Ask the registry (``/registry/sync/txn/status``) about this transaction."""
-        self.ensure_one()
-        txn_type = {"subscribe": "subscribe", "unsubscribe": "unsubscribe"}.get(
-            self.action, "search"
+    @api.model
+    def _dci_registry_status(self, source, action, transaction_id):
+        """``/registry/sync/txn/status`` about one of our transactions: its ``txn_status``."""
+        result = source._dci_sync_txn_status(
+            transaction_id, txn_type=TXN_TYPE_OF.get(action, "search")
         )
-        result = self.data_source_id._dci_sync_txn_status(self.transaction_id, txn_type=txn_type)
-        status = result.message.txnstatus_response.txn_status
+        return result.message.txnstatus_response.txn_status
+
+    @api.model
+    def _dci_status_summary(self, status):
+        """``(states, correlation_id)`` of a ``txn_status``: ``"pdng"``, ``"rjct, succ"``...
+
+        ``correlation_id`` is None when the registry does not know the transaction.
+        """
         items = (
             getattr(status, "search_response", None)
             or getattr(status, "subscribe_response", None)
             or []
         )
-        states = (
-            ", ".join(sorted({item.status.value for item in items}))
-            or getattr(status, "status", "")
-            or "-"
+        values = {item.status.value for item in items}
+        if not items and getattr(status, "status", None) is not None:
+            values = {status.status.value}
+        reasons = {str(getattr(item, "status_reason_code", None) or "") for item in items}
+        known = not items or reasons != {UNKNOWN_TO_REGISTRY}
+        correlation_id = getattr(status, "correlation_id", None) if known else None
+        return ", ".join(sorted(values)) or "-", correlation_id
+
+    @api.model
+    def _dci_reconcile_resent(self, source, txn_id, action, transaction_id, error):
+        """After a timeout the registry refused our re-send as a duplicate: it has the request.
+
+        The transaction stays pending (its callback completes it, or the deadline
+        expires it); the registry's txn status gives the correlation_id the lost ACK
+        carried, so that the callback is matched. Written like every pending
+        transaction, in its own committed transaction.
+        """
+        reason = str(error)
+        correlation_id = None
+        try:
+            status = self._dci_registry_status(source, action, transaction_id)
+        except UserError as exc:  # the txn status is optional (dr has none): stay pending
+            reason += f" Its txn status could not be read: {exc}"
+        else:
+            states, correlation_id = self._dci_status_summary(status)
+            reason += f" Registry txn status: {states}."
+        source._dci_independent_write(
+            self._name, txn_id, {"status_reason": reason}, only_if=[("state", "in", OPEN_STATES)]
         )
+        if correlation_id:
+            source._dci_independent_write(
+                self._name,
+                txn_id,
+                {"correlation_id": correlation_id},
+                only_if=[("correlation_id", "=", False)],
+            )
+        return {
+            "id": txn_id,
+            "transaction_id": transaction_id,
+            "correlation_id": correlation_id,
+            "ack_status": None,
+        }
+
+    def action_check_status(self):
+        """Ask the registry (``/registry/sync/txn/status``) about this transaction."""
+        self.ensure_one()
+        status = self._dci_registry_status(self.data_source_id, self.action, self.transaction_id)
+        states, _correlation_id = self._dci_status_summary(status)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

@@ -17,7 +17,12 @@ from odoo.addons.spp_dci.dci.schemas import ACTION_MESSAGES
 from odoo.exceptions import UserError, ValidationError
 
 from ..client import oauth2
-from ..client.errors import ConfigurationError, DCIClientError, SignatureVerificationError
+from ..client.errors import (
+    ConfigurationError,
+    DCIClientError,
+    DuplicateAfterTimeout,
+    SignatureVerificationError,
+)
 from ..client.service import (
     DEFAULT_PATHS,
     JWKS_PATH,
@@ -549,7 +554,9 @@ class SppDciDataSource(models.Model):
 
         ``send(client, sender_uri, transaction_id)`` performs the request and
         returns the ACK message. Returns a dict ``id``, ``transaction_id``,
-        ``correlation_id``, ``ack_status``.
+        ``correlation_id``, ``ack_status`` (None when the ACK was lost to a
+        timeout and the registry refused the re-send as a duplicate: the
+        transaction stays pending, reconciled through txn status).
         """
         self.ensure_one()
         action = Action(action).value
@@ -574,6 +581,10 @@ class SppDciDataSource(models.Model):
             )
             try:
                 ack = send(client, sender_uri, transaction_id)
+            except DuplicateAfterTimeout as exc:  # the registry has it; its ACK was lost
+                return self.env["spp.dci.client.transaction"]._dci_reconcile_resent(
+                    self, txn_id, action, transaction_id, exc
+                )
             except DCIClientError as exc:
                 self._dci_independent_write(
                     "spp.dci.client.transaction",

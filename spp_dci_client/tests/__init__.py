@@ -1,6 +1,7 @@
 from . import (
     test_client_async,
     test_client_errors,
+    test_client_resend,
     test_client_sync,
     test_exchange_log,
     test_install,

@@ -164,7 +164,12 @@ class StubRegistry:
         # behaviour switches
         self.mode = "ok"  # ok | garbage | invalid | forged | expired | unsigned | rjct | wrong_txn
         self.delay = 0.0
+        self.delays = []  # per DCI request (not the token endpoint), consumed in turn
         self.fail_next = []  # "503" or "drop", consumed one per request
+        #: refuse a message_id seen before with 409 rjct.message_id.duplicate (it is
+        #: recorded on receipt) instead of repeating the first answer
+        self.refuse_duplicates = False
+        self.no_txn_status = False  # answer 404 on the txn/status paths (as dr has none)
         self.auth = None  # None | ("bearer", token) | ("oauth2", client_id, secret)
         self.token_lifetime = 3600
         self.accept_tokens = True
@@ -179,6 +184,9 @@ class StubRegistry:
         self.signature_errors = []  # our requests whose signature did not verify
         self.reply_errors = []  # the stub's own replies that do not match the spec (a broken test)
         self.pending = []  # async requests waiting for their callback
+        self.message_ids = set()  # received, when refuse_duplicates
+        self.correlations = {}  # transaction_id -> our correlation_id, set on receipt
+        self.in_progress = set()  # transaction_ids received and not answered yet
         self.subscriptions = {}
         self._lock = threading.Lock()
         self._server = None
@@ -357,12 +365,27 @@ class StubRegistry:
         return header, message
 
     def txn_status(self, query):
-        """``txnstatus_response`` of a search transaction: succeeded, with its first record."""
+        """``txnstatus_response`` of a search transaction: succeeded, with its first record.
+
+        A request still being answered is ``pdng``, with the correlation_id it was given.
+        """
+        transaction_id = query["attribute_value"]
+        correlation_id = self.correlations.get(transaction_id) or str(uuid.uuid4())
+        if transaction_id in self.in_progress:
+            item = {"reference_id": str(uuid.uuid4()), "timestamp": _now_iso(), "status": "pdng"}
+            return {
+                "txn_type": "search",
+                "txn_status": {
+                    "transaction_id": transaction_id,
+                    "correlation_id": correlation_id,
+                    "search_response": [item],
+                },
+            }
         return {
             "txn_type": "search",
             "txn_status": {
-                "transaction_id": query["attribute_value"],
-                "correlation_id": str(uuid.uuid4()),
+                "transaction_id": transaction_id,
+                "correlation_id": correlation_id,
                 "search_response": [
                     {
                         "reference_id": str(uuid.uuid4()),
@@ -426,6 +449,34 @@ class StubRegistry:
                 self.reply_errors.append((path, errors))
         return status, body
 
+    def receive(self, path, body):
+        """On receipt of a DCI request: its correlation_id; (status, body) of a duplicate."""
+        header = body.get("header") or {}
+        transaction_id = (body.get("message") or {}).get("transaction_id")
+        if self.refuse_duplicates:
+            message_id = header.get("message_id")
+            with self._lock:
+                duplicate = message_id in self.message_ids
+                self.message_ids.add(message_id)
+            if duplicate:
+                self.requests.append((path, body))
+                text = f"rjct.message_id.duplicate: message_id {message_id} was already received"
+                if path.startswith("/registry/sync/"):
+                    error = {"code": "rjct.message_id.duplicate", "message": text}
+                    return 409, {"errors": [error]}
+                return 409, {
+                    "message": {
+                        "ack_status": "ERR",
+                        "timestamp": _now_iso(),
+                        "correlation_id": str(uuid.uuid4()),
+                        "error": {"code": "err.request.bad", "message": text},
+                    }
+                }
+        if transaction_id:
+            self.correlations.setdefault(transaction_id, str(uuid.uuid4()))
+            self.in_progress.add(transaction_id)
+        return None
+
     def handle_token(self, form):
         self.token_requests += 1
         if (
@@ -450,6 +501,8 @@ class StubRegistry:
         if refused:
             return refused
         header = body["header"]
+        if self.no_txn_status and path.endswith("/txn/status"):
+            return 404, {"errors": [{"code": "err.request.not_found", "message": path}]}
         if path == "/registry/sync/search":
             h, m = self.on_search(body)
             return self.reply(path, 200, self.envelope(h, m))
@@ -459,7 +512,8 @@ class StubRegistry:
             "/registry/unsubscribe",
             "/registry/txn/status",
         ):
-            correlation_id = str(uuid.uuid4())
+            correlation_id = self.correlations.get(body["message"]["transaction_id"])
+            correlation_id = correlation_id or str(uuid.uuid4())
             if self.mode == "err_ack":
                 return 400, {
                     "message": {
@@ -670,18 +724,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(
                 503, {"errors": [{"code": "err.service.unavailable", "message": "try later"}]}
             )
-        if stub.delay:
-            time.sleep(stub.delay)
+        delay = stub.delay
         if self.path == "/oauth2/client/token":
+            time.sleep(delay)
             form = {key: values[0] for key, values in parse_qs(raw.decode("utf-8")).items()}
             return self._send(*stub.handle_token(form))
         if stub.mode == "garbage":
+            time.sleep(delay)
             stub.requests.append((self.path, None))
             return self._send(
                 200, b"<html><body>Welcome to nginx!</body></html>", content_type="text/html"
             )
         body = json.loads(raw)
-        status, answer = stub.handle(self.path, body, self.headers)
+        refused = stub.receive(self.path, body)
+        if refused:
+            return self._send(*refused)
+        time.sleep(stub.delays.pop(0) if stub.delays else delay)
+        try:
+            status, answer = stub.handle(self.path, body, self.headers)
+        finally:
+            stub.in_progress.discard((body.get("message") or {}).get("transaction_id"))
         if stub.mode == "invalid" and status == 200:
             answer = {
                 "header": {"action": "on-search", "sender_id": stub.sender_id},

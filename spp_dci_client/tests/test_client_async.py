@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from odoo import fields
+from odoo.addons.fastapi.pools import fastapi_app_pool
 from odoo.addons.spp_dci.dci import spec
 from odoo.addons.spp_dci_client.models.spp_dci_data_source import DCIClientUserError
 from odoo.tests import tagged
@@ -44,6 +45,9 @@ class DCIClientAsyncCase(DCIClientHttpCase):
             }
         )
         cls.endpoint._handle_registry_sync()
+        # no app of an earlier class's endpoint on this root path may serve this one
+        fastapi_app_pool.invalidate(cls.env)
+        cls.addClassCleanup(fastapi_app_pool.invalidate, cls.env)
 
     def setUp(self):
         super().setUp()

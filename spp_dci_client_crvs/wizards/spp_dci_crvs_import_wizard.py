@@ -67,7 +67,7 @@ class SppDciCrvsImportWizard(models.TransientModel):
                 self.env._(
                     "The CRVS acknowledged (%(ack)s); its records are imported when it "
                     "calls back (DCI > Client > CRVS Imports).",
-                    ack=sent["ack_status"],
+                    ack=sent["ack_status"] or "pending",  # None: ACK lost, reconciled
                 ),
             )
         run = source._crvs_import(self.event_type, self.date_from, self.date_to)

@@ -26,8 +26,10 @@ class SppDciTransaction(models.Model):
 
     ``correlation_id`` is ours (unique, sent in the ACK and the callback);
     ``transaction_id`` and ``message_id`` are the caller's. A sender cannot
-    reuse a ``message_id`` (``rjct.message_id.duplicate``): the unique index
-    covers every accepted message; rejected ones do not take the id.
+    reuse a ``message_id`` for another request (``rjct.message_id.duplicate``):
+    the unique index covers every accepted message; rejected ones do not take
+    the id. An identical re-send (same path and ``request_digest``) is answered
+    from the first row and writes nothing (``services/transactions.py``).
     """
 
     _name = "spp.dci.transaction"
@@ -68,7 +70,11 @@ class SppDciTransaction(models.Model):
     )
     done_at = fields.Datetime(readonly=True)
     duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
-    request_digest = fields.Char(readonly=True, help="SHA-256 of the request body as received.")
+    request_digest = fields.Char(
+        readonly=True,
+        help="SHA-256 of the request's header and message (RFC 8785 form, what the signature "
+        "covers): an identical re-send of the message is recognised by it.",
+    )
     response_digest = fields.Char(readonly=True, help="SHA-256 of our answer (compact JSON).")
     request_payload = fields.Json(readonly=True, groups="spp_dci.group_dci_admin")
     response_payload = fields.Json(readonly=True, groups="spp_dci.group_dci_admin")

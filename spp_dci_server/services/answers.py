@@ -1,4 +1,11 @@
-"""Answering a checked registry request: now (sync), or ACK now and call back (async)."""
+"""Answering a checked registry request: now (sync), or ACK now and call back (async).
+
+An identical re-send of an accepted request (the caller timed out and sent the
+same envelope again, see ``transactions.record``) gets the first request's
+answer and writes nothing: async, the same ACK and no second job; sync, the
+same read again under the first request's ``correlation_id`` (sync answers
+are not kept). Re-sends count in the per-worker rate window, as they add no row.
+"""
 
 import logging
 import time
@@ -11,6 +18,7 @@ from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS, parse_request_env
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from . import transactions
+from .auth import check_local_rate
 from .context import DCIContext
 from .handlers import LENIENT_MESSAGES, Exchange, process
 from .paths import ASYNC_PATHS, REPLY_ACTIONS
@@ -22,18 +30,21 @@ _logger = logging.getLogger(__name__)
 MAX_ERROR_DETAIL = 10000
 
 
-def answer_sync(ctx, checked, started):
-    """Process on the read-only cursor, then the one write: the transaction row."""
-    read_env = ctx.read_env
-    correlation_id = transactions.new_correlation_id()
+def _read(ctx, checked, correlation_id, env):
     exchange = Exchange(
-        sender=read_env["spp.dci.sender"].browse(checked.sender.id),
+        sender=env["spp.dci.sender"].browse(checked.sender.id),
         client_id=checked.sender.client_id,
         correlation_id=correlation_id,
     )
-    reply = process(ctx, checked.action, exchange, checked.message, env=read_env)
+    return process(ctx, checked.action, exchange, checked.message, env=env)
+
+
+def answer_sync(ctx, checked, started):
+    """Process on the read-only cursor, then the one write: the transaction row."""
+    correlation_id = transactions.new_correlation_id()
+    reply = _read(ctx, checked, correlation_id, ctx.read_env)
     ctx.end_reads()
-    transactions.record(
+    recorded = transactions.record(
         ctx,
         checked,
         correlation_id,
@@ -42,20 +53,26 @@ def answer_sync(ctx, checked, started):
         started=started,
         store_payloads=ctx.config.store_payloads,
     )
+    if recorded.replayed:
+        check_local_rate(ctx, checked.sender)
+        # the read-only cursor is closed; a re-send is rare: the request's cursor reads
+        reply = _read(ctx, checked, recorded.correlation_id, ctx.env)
     return Reply(200, reply)
 
 
 def accept_async(ctx, checked):
     """Record the request (with its payload, the job reads it) and queue the job."""
-    correlation_id = transactions.new_correlation_id()
-    txn_id = transactions.record(
-        ctx, checked, correlation_id, state="received", store_payloads=True
+    recorded = transactions.record(
+        ctx, checked, transactions.new_correlation_id(), state="received", store_payloads=True
     )
-    txn = ctx.env["spp.dci.transaction"].browse(txn_id)
-    txn.with_delay(
-        channel="root.dci", description=f"DCI: {checked.action} {correlation_id}"
-    )._dci_process()
-    return Reply(200, ack_body(AckStatus.ACK, correlation_id))
+    if recorded.replayed:
+        check_local_rate(ctx, checked.sender)
+    else:
+        txn = ctx.env["spp.dci.transaction"].browse(recorded.id)
+        txn.with_delay(
+            channel="root.dci", description=f"DCI: {checked.action} {recorded.correlation_id}"
+        )._dci_process()
+    return Reply(200, ack_body(AckStatus.ACK, recorded.correlation_id))
 
 
 def process_async_transaction(txn):

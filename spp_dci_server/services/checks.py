@@ -14,8 +14,10 @@ the FastAPI dependencies in ``routers/dependencies.py`` run them in turn):
    not match the path, ``rjct.total_count.invalid`` ...), then version
    (``rjct.version.invalid``), ``message_ts`` within the clock skew
    (``rjct.message_ts.invalid``), ``receiver_id``, encryption, ``sender_uri``
-   (async); a duplicate ``message_id`` (``rjct.message_id.duplicate``) is
-   found by the unique index when the transaction row is written;
+   (async); a reused ``message_id`` is found by the unique index when the
+   transaction row is written: an identical re-send (same path, same
+   :func:`request_digest`) is answered as the first request was, any other
+   is ``rjct.message_id.duplicate``;
 6. each item of a batch on its own (handlers.py): a bad item is answered
    ``rjct`` with its reason code, the other items are processed.
 """
@@ -25,13 +27,14 @@ import logging
 from dataclasses import dataclass
 
 from odoo.addons.spp_dci.dci import json_body
+from odoo.addons.spp_dci.dci.canonical import CanonicalizationError, canonical_json
 from odoo.addons.spp_dci.dci.codes import ErrorCode, MsgHeaderStatusReasonCode
 from odoo.addons.spp_dci.dci.envelope import verify_envelope
 from odoo.addons.spp_dci.dci.errors import DCIError
 from odoo.addons.spp_dci.dci.jwks import JWKSError
 from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS, parse_request_envelope
 from odoo.addons.spp_dci.dci.schemas.common import DCI_VERSION, utc_now
-from odoo.addons.spp_dci.dci.signature import SignatureError
+from odoo.addons.spp_dci.dci.signature import SignatureError, signing_payload
 
 from .callbacks import check_callback_url
 from .handlers import LENIENT_MESSAGES
@@ -150,6 +153,20 @@ def check_header(ctx, header):
         raise DCIError(ErrorCode.RECEIVER_ID_INVALID, f"receiver_id must be {ctx.our_id!r}")
 
 
+def request_digest(data, body):
+    """SHA-256 (hex) of the RFC 8785 form of ``{header, message}``, what the signature covers.
+
+    A re-send of the same message is recognised by it, however its JSON is spaced or
+    re-signed; a body with no canonical form (numbers beyond I-JSON, only possible
+    unsigned) is digested as received.
+    """
+    try:
+        payload = canonical_json(signing_payload(data.get("header"), data.get("message")))
+    except CanonicalizationError:
+        payload = body
+    return hashlib.sha256(payload).hexdigest()
+
+
 def check_request(ctx, path, sender, data, body):
     """Steps 4-5 of the module docstring for a registry path; a CheckedRequest."""
     endpoint = ENDPOINTS[path]
@@ -178,5 +195,5 @@ def check_request(ctx, path, sender, data, body):
         signature_state=signature_state,
         kid=kid,
         sender_uri=sender_uri,
-        digest=hashlib.sha256(body).hexdigest(),
+        digest=request_digest(data, body),
     )

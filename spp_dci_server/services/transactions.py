@@ -1,18 +1,21 @@
-"""The transaction row of a request: one INSERT, the unique index deciding replays.
+"""The transaction row of a request: one INSERT, the unique index deciding re-sends.
 
 A sync request is read and answered first (on the read-only cursor), then
-recorded with a single ``INSERT ... ON CONFLICT DO NOTHING``: when the
+recorded with a single ``INSERT ... ON CONFLICT DO NOTHING``. When the
 ``(sender_id, message_id)`` index already holds the message, nothing is
-written and the caller gets ``rjct.message_id.duplicate``. The row keeps the
-digests of request and answer, counts, codes and timing; the whole payloads
-only where txn status or retries need them (async requests) or when the
-endpoint stores payloads (``dci_store_payloads``).
+written and the first row decides: the same path and the same request digest
+(header + message) make an identical re-send, answered as the first one
+(:class:`Recorded` ``replayed``); anything else is ``rjct.message_id.duplicate``.
+The row keeps the digests of request and answer, counts, codes and timing; the
+whole payloads only where txn status or retries need them (async requests) or
+when the endpoint stores payloads (``dci_store_payloads``).
 """
 
 import hashlib
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from psycopg2.extras import Json
@@ -41,6 +44,21 @@ INSERT INTO spp_dci_transaction (
 ON CONFLICT (sender_id, message_id) WHERE state != 'rejected' DO NOTHING
 RETURNING id
 """
+#: The accepted row holding a sender's message_id (the unique index's own predicate).
+_FIRST = """
+SELECT id, correlation_id, action, mode, request_digest FROM spp_dci_transaction
+ WHERE sender_id = %s AND message_id = %s AND state != 'rejected'
+"""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The row that answers a request: its own new row, or the first one of a re-send."""
+
+    id: int
+    correlation_id: str
+    #: an identical re-send: nothing was written, the first request's row answers it
+    replayed: bool = False
 
 
 def new_correlation_id():
@@ -113,9 +131,10 @@ def _dumps(value):
 
 
 def record(ctx, checked, correlation_id, *, state, reply=None, started=None, store_payloads):
-    """Write the transaction row of an accepted request; its id.
+    """Write the transaction row of an accepted request; a :class:`Recorded`.
 
-    :raises DCIError: ``rjct.message_id.duplicate`` when the message was already received.
+    :raises DCIError: ``rjct.message_id.duplicate`` when the message_id was already
+        received with another request (path, header or message).
     """
     header = checked.header
     values = _values(
@@ -143,12 +162,19 @@ def record(ctx, checked, correlation_id, *, state, reply=None, started=None, sto
     if store_payloads:
         values.update(request_payload=checked.data, response_payload=reply)
     txn_id = _insert(ctx.env, values)
-    if txn_id is None:
-        raise DCIError(
-            MsgHeaderStatusReasonCode.MESSAGE_ID_DUPLICATE,
-            f"message_id {header.message_id!r} was already received",
-        )
-    return txn_id
+    if txn_id is not None:
+        return Recorded(txn_id, correlation_id)
+    # The conflicting row is committed and visible here: on a row still being written
+    # the INSERT waited for it, and under REPEATABLE READ one committed after our
+    # snapshot raised a serialization failure, which Odoo retries (the whole request).
+    ctx.env.cr.execute(_FIRST, (checked.sender.id, header.message_id))
+    first = ctx.env.cr.fetchone()
+    if first and first[2:] == (str(checked.action), checked.mode, checked.digest):
+        return Recorded(first[0], first[1], replayed=True)
+    raise DCIError(
+        MsgHeaderStatusReasonCode.MESSAGE_ID_DUPLICATE,
+        f"message_id {header.message_id!r} was already received",
+    )
 
 
 def record_rejection(ctx, sender, action, mode, data, err, *, store_payloads):

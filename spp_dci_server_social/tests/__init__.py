@@ -5,6 +5,7 @@ from . import (
     test_install,
     test_pipeline,
     test_receivers,
+    test_resend,
     test_subscribe,
     test_subscribe_changes,
     test_subscribe_frequency,

@@ -91,14 +91,21 @@ class TestPipeline(SocialCase):
         self.assertEqual(txn.sudo().request_payload, envelope)
         self.assertEqual(txn.sudo().response_payload, body)
 
-    def test_replay_decided_by_the_unique_index(self):
+    def test_reuse_decided_by_the_unique_index(self):
         envelope = self.search_envelope(self.uin_item())
         self.assertEqual(self.post(SYNC, envelope).status_code, 200)
+        # the identical re-send is answered again and writes nothing (ON CONFLICT DO NOTHING)
         before = self.table_stats()
-        response = self.post(SYNC, envelope)
+        self.assertEqual(self.post(SYNC, envelope).status_code, 200)
+        changes = self.delta(before, self.table_stats())
+        self.assertEqual(changes.get("spp_dci_transaction", (0, 0, 0))[:3], (0, 0, 0), changes)
+        # another message with the same message_id writes nothing but its refusal
+        message = dict(envelope["message"], transaction_id="another-transaction")
+        other = self.envelope("search", message, header=envelope["header"])
+        before = self.table_stats()
+        response = self.post(SYNC, other)
         self.assertRejected(response, 409, "rjct.message_id.duplicate")
         changes = self.delta(before, self.table_stats())
-        # the replay wrote nothing but its refusal (ON CONFLICT DO NOTHING, then one row)
         self.assertEqual(changes["spp_dci_transaction"][:3], (1, 0, 0))
         rows = self.env["spp.dci.transaction"].search(
             [("message_id", "=", envelope["header"]["message_id"])]

@@ -2,6 +2,7 @@ from . import (
     test_canonical,
     test_http_signature,
     test_jwks,
+    test_key_secret,
     test_keys,
     test_query,
     test_registry,

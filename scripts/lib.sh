@@ -6,7 +6,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${VENV:-$ROOT/.venv}
 ODOO_SRC_DEFAULT=$HOME/odoo-19.0
 ODOO_SRC=${ODOO_SRC:-$ODOO_SRC_DEFAULT}
-STATE=$ROOT/.odoo                 # generated config, logs, secrets (git-ignored)
+STATE=$ROOT/.odoo                 # generated config, logs (git-ignored)
+# The key_secret of a database encrypts the DCI private signing keys stored in it, so it
+# belongs to the database, not to the checkout: one file per database name, outside the
+# repository, that a fresh clone or `git clean` run against the same database finds again.
+# SPP_DCI_SECRETS_DIR moves the directory; SPP_DCI_KEY_SECRET in the environment replaces
+# the file (Odoo reads it first).
+SECRETS_DIR=${SPP_DCI_SECRETS_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/spp_dci/key_secrets}
 PGDATA_PRIVATE=$ROOT/.pgdata      # private PostgreSQL cluster, only when needed
 PRIVATE_PGPORT=${PRIVATE_PGPORT:-54329}
 DCI_SPEC_DIR=${DCI_SPEC_DIR:-$(cd "$ROOT/.." && pwd)/shared/dci-spec}
@@ -67,15 +73,42 @@ start_private_cluster() {
   say "PostgreSQL: private cluster in .pgdata/ on 127.0.0.1:$PRIVATE_PGPORT (user $PGUSER)"
 }
 
+db_exists() { psql -d postgres -Atqc "select 1 from pg_database where datname='$1'" | grep -q 1; }
+
+# Path of the key_secret file of database $1, made on first use (scripts/key_secret.sh);
+# quietly when THROWAWAY_DB is set (test.sh: its databases live for one run).
+key_secret_file() {
+  local db=$1 legacy=$STATE/dci_key_secret from=
+  if [[ ! -e $SECRETS_DIR/$db ]] && db_exists "$db"; then
+    if [[ -s $legacy ]]; then
+      # an older checkout kept one secret in .odoo/ for all the databases it made
+      say "Key secret of database $db: taken over from .odoo/dci_key_secret into $SECRETS_DIR"
+      from=$legacy
+    elif [[ $(psql -d "$db" -Atqc "select count(*) from spp_dci_signing_key" 2>/dev/null) -gt 0 ]]; then
+      say "WARNING: database $db has DCI signing keys but no key secret is kept for it in" \
+        "$SECRETS_DIR: a new one is made, which cannot decrypt those keys (every DCI token" \
+        "request and signed answer fails with 503). Put back the file $SECRETS_DIR/$db from" \
+        "where this database was set up, or use 'Replace the key pair' in DCI > Configuration" \
+        "> Signing Keys."
+    fi
+  fi
+  bash "$ROOT/scripts/key_secret.sh" ${THROWAWAY_DB:+-q} "$SECRETS_DIR" "$db" ${from:+"$from"}
+}
+
 # Write the Odoo configuration used by run and test (single database, no db listing).
 write_odoo_conf() {
-  local conf=$1 db=$2 http_port=$3
+  local conf=$1 db=$2 http_port=$3 secret_file secret_line
   mkdir -p "$STATE"
-  # Secret that encrypts DCI private keys at rest; made once per checkout, never committed.
-  [[ -s "$STATE/dci_key_secret" ]] || (umask 077; "$VENV/bin/python" -c \
-    'import secrets; print(secrets.token_urlsafe(32))' >"$STATE/dci_key_secret")
+  if [[ -n ${SPP_DCI_KEY_SECRET:-} ]]; then
+    secret_line="# key_secret: SPP_DCI_KEY_SECRET from the environment"
+  else
+    secret_file=$(key_secret_file "$db")
+    secret_line="# kept in $secret_file (see README, Configuration)
+key_secret = $(cat "$secret_file")"
+  fi
   local site; site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-  cat >"$conf" <<CONF
+  rm -f "$conf"  # it holds the secret: readable by its owner only
+  (umask 077 && cat >"$conf") <<CONF
 [options]
 addons_path = $ROOT,$site/odoo/addons,$ODOO_SRC/odoo/addons
 db_host = $PGHOST
@@ -97,7 +130,7 @@ channels = root:2
 
 [spp_dci]
 # encrypts the private signing keys stored in the database (see README, Security)
-key_secret = $(cat "$STATE/dci_key_secret")
+$secret_line
 CONF
 }
 

@@ -18,7 +18,7 @@ code_hash=$(cd "$ROOT" && find . -path ./.venv -prune -o -path ./.odoo -prune -o
   -path './spp_*' -type f \( -name '*.py' -o -name '*.xml' -o -name '*.csv' \) -print0 |
   sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 stamp=$STATE/$db.stamp
-if ! psql -d postgres -Atqc "select 1 from pg_database where datname='$db'" | grep -q 1; then
+if ! db_exists "$db"; then
   say "Creating database $db with the DCI suite and demo data (first run takes a few minutes)"
   "${odoo[@]}" -i spp_dci_demo --stop-after-init --log-level=warn
   echo "$code_hash" >"$stamp"

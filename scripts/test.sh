@@ -2,7 +2,8 @@
 # Install every addon of the suite into a fresh throwaway database and run all
 # their tests in real Odoo (HTTP server included). The database starts as a copy
 # of a cached template that already holds the suite's dependencies, so only our
-# addons are installed on each run. Ends with "N passed, N failed, N skipped".
+# addons are installed on each run. Ends with "N passed, N failed, N skipped". A full run
+# first checks where the key secrets are kept (scripts/check_key_secret.sh).
 #   TEST_TAGS=/spp_dci   run a subset (Odoo --test-tags syntax)
 #   ADDONS=spp_dci       install/test only these addons
 #   KEEP_DB=1            keep the test database afterwards
@@ -10,6 +11,8 @@ source "$(dirname "$0")/lib.sh"
 bash "$ROOT/scripts/setup.sh"
 choose_postgres
 py=$VENV/bin/python
+# full runs check the shell side too: where each database's key secret is kept
+[[ -n ${TEST_TAGS:-}${ADDONS:-} ]] || bash "$ROOT/scripts/check_key_secret.sh"
 
 addons=${ADDONS:-$("$py" "$ROOT/scripts/suite.py" addons)}
 deps=$("$py" "$ROOT/scripts/suite.py" deps)
@@ -17,7 +20,7 @@ mkdir -p "$STATE/data"
 port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 conf=$STATE/test-$$.conf
 db=spp_dci_test_$$
-write_odoo_conf "$conf" "$db" "$port"
+THROWAWAY_DB=1 write_odoo_conf "$conf" "$db" "$port"
 echo "data_dir = $STATE/data" >>"$conf"
 
 # Template: keyed on what changes its content (Odoo, installed addon versions, deps).
@@ -25,7 +28,6 @@ key=$( ("$VENV/bin/pip" freeze 2>/dev/null | grep -i '^odoo'; echo "$deps"; ls "
         git -C "$ODOO_SRC" rev-parse HEAD 2>/dev/null || stat -c %Y "$ODOO_SRC/odoo/release.py") |
       sha256sum | cut -c1-12)
 tpl=spp_dci_tpl_$key
-db_exists() { psql -d postgres -Atqc "select 1 from pg_database where datname='$1'" | grep -q 1; }
 if ! db_exists "$tpl"; then
   say "Building the template database $tpl with: $deps (once per dependency set)"
   building=${tpl}_building_$$
@@ -40,6 +42,7 @@ cleanup() {
   if [[ -z "${KEEP_DB:-}" ]]; then
     psql -d postgres -qc "drop database if exists \"$db\" with (force)" >/dev/null 2>&1 || true
     rm -rf "$STATE/data/filestore/$db"
+    rm -f "$SECRETS_DIR/$db"
   fi
 }
 trap cleanup EXIT

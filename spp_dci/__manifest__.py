@@ -2,12 +2,12 @@
     "name": "DCI Foundation",
     "summary": "DCI 1.0.0 protocol core (schemas, codes, signatures, keys, JWKS) "
     "and the minimal registry layer.",
-    "version": "19.0.0.1.0",
+    "version": "19.0.0.1.1",
     "category": "OpenSPP/DCI",
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",
     "license": "LGPL-3",
-    "depends": ["base"],
+    "depends": ["base", "mail"],
     "external_dependencies": {
         "python": [
             "pydantic",

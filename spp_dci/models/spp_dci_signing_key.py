@@ -48,6 +48,7 @@ class SppDciSigningKey(models.Model):
     """
 
     _name = "spp.dci.signing.key"
+    _inherit = ["mail.thread"]
     _description = "DCI Signing Key"
     _order = "state_order, activated_at desc, id desc"
 

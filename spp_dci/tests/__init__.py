@@ -4,6 +4,7 @@ from . import (
     test_http_signature,
     test_json_body,
     test_jwks,
+    test_key_secret,
     test_keys,
     test_query,
     test_registry,

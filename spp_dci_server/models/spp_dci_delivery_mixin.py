@@ -23,6 +23,9 @@ DELIVERY_STATES = [
     ("failed", "Failed"),
 ]
 
+# The longest wait between two attempts: a long series keeps trying at least hourly.
+MAX_BACKOFF = 3600
+
 # Bearer tokens for senders whose callback endpoints require one, per process:
 # {(token_url, client_id): (token, expires_at_monotonic)}.
 _callback_tokens = {}
@@ -34,7 +37,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
 
     Each attempt is one queue_job job. A failed attempt is recorded (attempts,
     last error, HTTP status) and the next one is queued with an exponential
-    backoff: ``spp_dci_server.delivery_backoff`` seconds times 2^(attempt-1).
+    backoff: ``spp_dci_server.delivery_backoff`` seconds times 2^(attempt-1), at most an hour.
     After ``spp_dci_server.delivery_max_attempts`` attempts the delivery is
     ``failed`` and shows a Retry button. 4xx answers (except 408/425/429) fail
     at once: the peer refused the message itself.
@@ -71,7 +74,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
     @api.model
     def _dci_delivery_settings(self):
         params = self.env["ir.config_parameter"].sudo()
-        attempts = int(params.get_param("spp_dci_server.delivery_max_attempts", 5) or 5)
+        attempts = int(params.get_param("spp_dci_server.delivery_max_attempts", 8) or 8)
         backoff = int(params.get_param("spp_dci_server.delivery_backoff", 10) or 10)
         return max(1, attempts), max(1, backoff)
 
@@ -119,7 +122,8 @@ class SppDciDeliveryMixin(models.AbstractModel):
                 "delivery_http_status": exc.status or 0,
             }
             if exc.retryable and attempt < max_attempts:
-                eta = fields.Datetime.now() + timedelta(seconds=backoff * 2 ** (attempt - 1))
+                wait = min(backoff * 2 ** (attempt - 1), MAX_BACKOFF)
+                eta = fields.Datetime.now() + timedelta(seconds=wait)
                 values.update(delivery_state="retrying", delivery_next_try=eta)
                 self.write(values)
                 self._dci_delay_delivery(eta=eta)

@@ -1,1 +1,7 @@
-from . import test_install, test_key_recovery, test_token, test_unsupported
+from . import (
+    test_delivery_settings,
+    test_install,
+    test_key_recovery,
+    test_token,
+    test_unsupported,
+)

@@ -1,5 +1,5 @@
 # The two commands: `make run` (serve the demo) and `make test` (all tests).
-.PHONY: run test setup bench replica fuzz spec lint clean-db
+.PHONY: run test setup bench replica fuzz soak spec lint clean-db
 
 run:        ## set up, create/upgrade the demo database, serve Odoo on 127.0.0.1:8069
 	bash scripts/run.sh
@@ -18,6 +18,9 @@ replica:    ## the searches read on a streaming replica (db_replica_host, script
 
 fuzz:       ## schemathesis over the served OpenAPI document, with and without a token (README)
 	bash scripts/fuzz.sh
+
+soak:       ## load and fault run: 10-min soak, peer down 5 min, kill -9 mid-batch and mid-import
+	bash scripts/soak.sh
 
 spec:       ## download the official DCI 1.0.0 spec files into ../shared/dci-spec
 	bash scripts/get_spec.sh

@@ -1,0 +1,126 @@
+"""Database side of the fault run: registrants that change, CRVS births, the import job.
+
+Births are added to the demo CRVS (``spp.dci.demo.person``, served at /dci/crvs
+by the same Odoo) in plain SQL, each with a birth registration number
+``SOAK-<batch>-<n>`` and a birth date in a year no other data uses. The import
+is queued the way the import wizard's "background" mode queues it.
+"""
+
+import time
+import uuid
+from datetime import date
+
+from bench.seed import pg_connect
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+
+BIRTH_YEAR = 1931  # the demo data has no births that year
+
+
+def _env(args):
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.db], setup_logging=False)
+    return Registry(args.db).cursor()
+
+
+def create_registrants(args, surname, count):
+    """``count`` new registrants named ``surname`` (each a registry change); their UINs."""
+    values = [f"SOAK-UIN-{uuid.uuid4().hex[:12]}" for _ in range(count)]
+    with _env(args) as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        uin = env["spp.id.type"].search([("code", "=", "UIN")], limit=1)
+        env["res.partner"].create(
+            [
+                {
+                    "is_registrant": True,
+                    "given_name": f"Change{n}",
+                    "family_name": surname,
+                    "registry_id_ids": [(0, 0, {"id_type_id": uin.id, "value": value})],
+                }
+                for n, value in enumerate(values)
+            ]
+        )
+        cr.commit()
+    return values
+
+
+def seed_births(args, count):
+    """Add ``count`` births to the demo CRVS; returns the batch name."""
+    batch = f"{int(time.time())}-{uuid.uuid4().hex[:6]}"  # starts with its creation time
+    with pg_connect(args.db) as conn, conn.cursor() as cr:
+        cr.execute("SELECT id FROM spp_id_type WHERE code = 'BRN'")
+        brn = cr.fetchone()[0]
+        # the earlier runs' births would be imported again (unchanged): start each run clean
+        cr.execute(
+            "DELETE FROM spp_dci_demo_person WHERE registry_type = 'crvs' "
+            "AND birth_date BETWEEN %s AND %s",
+            (date(BIRTH_YEAR, 1, 1), date(BIRTH_YEAR, 12, 31)),
+        )
+        cr.execute(
+            """
+            WITH new AS (
+                INSERT INTO spp_dci_demo_person (registry_type, given_name, surname, name, sex,
+                    birth_date, create_uid, write_uid, create_date, write_date)
+                SELECT 'crvs', 'Soak' || n, 'Crvsbirth', 'Soak' || n || ' Crvsbirth',
+                       (ARRAY['male', 'female'])[1 + n %% 2], DATE %s + (n %% 365),
+                       1, 1, now() AT TIME ZONE 'utc', now() AT TIME ZONE 'utc'
+                  FROM generate_series(1, %s) AS n
+                RETURNING id, given_name
+            )
+            INSERT INTO spp_dci_demo_person_id (person_id, id_type_id, value, create_uid,
+                write_uid, create_date, write_date)
+            SELECT id, %s, 'SOAK-' || %s || '-' || substr(given_name, 5), 1, 1,
+                   now() AT TIME ZONE 'utc', now() AT TIME ZONE 'utc'
+              FROM new
+            """,
+            (date(BIRTH_YEAR, 1, 1), count, brn, batch),
+        )
+        conn.commit()
+    return batch
+
+
+def queue_import(args, batch):
+    """Queue the background import of the year's births; returns the job's uuid."""
+    with _env(args) as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        source = env["spp.dci.data.source"].search([("registry_type", "=", "crvs")], limit=1)
+        source.page_size = args.crvs_page_size
+        job = source.with_delay(
+            channel="root.dci", description=f"DCI: soak import of births {batch}"
+        )._crvs_import_job("birth", f"{BIRTH_YEAR}-01-01", f"{BIRTH_YEAR}-12-31")
+        cr.commit()
+        return job.uuid
+
+
+def wait_job_state(db, job_uuid, states, timeout):
+    deadline = time.monotonic() + timeout
+    state = None
+    while True:
+        with pg_connect(db) as conn, conn.cursor() as cr:
+            cr.execute("SELECT state FROM queue_job WHERE uuid = %s", (job_uuid,))
+            row = cr.fetchone()
+        state = row[0] if row else None
+        if state in states or time.monotonic() >= deadline:
+            return state
+        time.sleep(0.5)
+
+
+def imported(db, batch):
+    """What the registry holds of the batch: registrants, numbers held twice, import runs."""
+    with pg_connect(db) as conn, conn.cursor() as cr:
+        cr.execute(
+            "SELECT count(DISTINCT r.partner_id), count(*) - count(DISTINCT r.value) "
+            "FROM spp_registry_id r JOIN spp_id_type t ON t.id = r.id_type_id "
+            "WHERE t.code = 'BRN' AND r.value LIKE %s",
+            (f"SOAK-{batch}-%",),
+        )
+        registrants, duplicates = cr.fetchone()
+        cr.execute(  # the runs of this batch: those created since it was seeded
+            "SELECT state, count(*) FROM spp_dci_crvs_import WHERE event_type = 'birth' "
+            "AND date_from = %s AND create_date >= to_timestamp(%s) AT TIME ZONE 'utc' "
+            "GROUP BY state",
+            (date(BIRTH_YEAR, 1, 1), int(batch.split("-")[0])),
+        )
+        runs = dict(cr.fetchall())
+    return {"registrants": registrants, "duplicates": duplicates, "runs": runs}

@@ -1,1 +1,8 @@
-from . import res_partner, spp_dci_signing_key, spp_group_membership, spp_id_type, spp_registry_id
+from . import (
+    res_partner,
+    spp_dci_secret,
+    spp_dci_signing_key,
+    spp_group_membership,
+    spp_id_type,
+    spp_registry_id,
+)

@@ -37,8 +37,9 @@ class SppDciSender(models.Model):
 
     _name = "spp.dci.sender"
     _description = "DCI Sender"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "spp.dci.secret.mixin"]
     _order = "name"
+    _dci_secret_fields = ("callback_client_secret",)
 
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True, tracking=True)
@@ -111,7 +112,15 @@ class SppDciSender(models.Model):
     )
     callback_client_id = fields.Char(string="Callback Client ID")
     callback_client_secret = fields.Char(
-        string="Callback Client Secret", groups="spp_dci.group_dci_admin"
+        string="Callback Client Secret",
+        compute="_compute_dci_secret_fields",
+        inverse="_inverse_dci_secret_fields",
+        copy=False,
+        groups="spp_dci.group_dci_admin",
+        help="Write-only: stored for use, never shown again.",
+    )
+    has_callback_client_secret = fields.Boolean(
+        compute="_compute_dci_has_secrets", string="Callback Client Secret Set"
     )
     rate_limit = fields.Integer(
         string="Rate Limit (requests/minute)",

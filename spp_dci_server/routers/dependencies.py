@@ -71,6 +71,11 @@ async def read_body(request: Request, limit: int):
     return b"".join(chunks)
 
 
+def caller_address(request: Request):
+    """The caller's IP address (behind a reverse proxy: Odoo's ``proxy_mode`` sets it)."""
+    return request.client.host if request.client else None
+
+
 def authenticated_sender(scope):
     """The dependency: the SenderInfo of a valid token with ``scope`` (registry paths).
 

@@ -136,6 +136,7 @@ class Exchange:
     request_body: object = None
     response_body: object = None
     attempt: int = 1
+    remote_address: str | None = None  # incoming: the caller's IP address
 
 
 @dataclass

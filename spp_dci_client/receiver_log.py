@@ -8,6 +8,13 @@ wraps the receiver paths of every DCI endpoint and writes an exchange log
 entry for every answer, with its final HTTP status and the refusal
 code read from the answer (or the hook's own reason). Entries are deferred to the end of the Odoo
 request (see ``models/ir_http.py``).
+
+Only an authenticated caller (the DCI app sets ``request.state.dci_sender``
+once the bearer token verified) has its payload and ids logged. A refusal of
+an unauthenticated caller is logged without anything it sent (the app does not
+even read its body): time, path, status, code and the caller's address. The
+app limits those refusals per address; once over the limit it answers 429,
+which is not logged at all, so an anonymous caller cannot fill the log.
 """
 
 import contextvars
@@ -72,24 +79,30 @@ class ReceiverLogMiddleware:
             await send(message)
 
         state = {}
+        # Starlette's request.state is this dict: the DCI app marks authenticated callers
+        request_state = scope.setdefault("state", {})
         token = RECEIVER_STATE.set(state)
         start = time.monotonic()
         try:
             await self.app(scope, tracking_receive, tracking_send)
         finally:
             RECEIVER_STATE.reset(token)
-            self._log(
-                action,
-                root + relative,
-                b"".join(received),
-                status,
-                b"".join(answered),
-                start,
-                state,
-            )
+            authenticated = request_state.get("dci_sender") is not None
+            if authenticated or status != 429:
+                client = scope.get("client") or (None,)
+                self._log(
+                    action,
+                    root + relative,
+                    b"".join(received) if authenticated else b"",
+                    status,
+                    b"".join(answered),
+                    start,
+                    state,
+                    client[0],
+                )
 
     @staticmethod
-    def _log(action, url, request_body, status, response_body, start, state):
+    def _log(action, url, request_body, status, response_body, start, state, address):
         env = odoo_env_ctx.get(None)
         if env is None:
             return
@@ -102,6 +115,7 @@ class ReceiverLogMiddleware:
                 answer=_json(response_body),
                 start=start,
                 hook=state,
+                address=address,
             )
         except Exception:
             _logger.exception("DCI client: could not log a %s callback", action)

@@ -148,6 +148,7 @@ class Exchange:
     attempt: int = 1
     #: an earlier attempt of this envelope may have reached the registry (timeout, 504)
     resent: bool = False
+    remote_address: str | None = None  # incoming: the caller's IP address
 
 
 @dataclass

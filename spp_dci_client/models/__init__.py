@@ -3,7 +3,6 @@ from . import (
     ir_http,
     spp_dci_client_exchange_log,
     spp_dci_client_receiver,
-    spp_dci_client_secret,
     spp_dci_client_subscription,
     spp_dci_client_transaction,
     spp_dci_data_source,

@@ -67,6 +67,9 @@ class SppDciClientExchangeLog(models.Model):
     correlation_id = fields.Char(index=True, readonly=True)
     message_id = fields.Char(index=True, readonly=True)
     user_login = fields.Char(string="User", readonly=True)
+    remote_address = fields.Char(
+        string="Caller Address", readonly=True, help="Incoming: the IP address of the caller."
+    )
     request_payload = fields.Text(readonly=True, groups="spp_dci.group_dci_admin")
     response_payload = fields.Text(readonly=True, groups="spp_dci.group_dci_admin")
 
@@ -132,13 +135,14 @@ class SppDciClientExchangeLog(models.Model):
         for vals in vals_list:
             vals.setdefault("exchange_time", fields.Datetime.now())
             vals.setdefault("user_login", login)
+        pending = PENDING_LOG.get() if defer else None
+        if pending is not None:
+            pending.extend(vals_list)  # payloads are prepared once, when they are written
+            return []
+        for vals in vals_list:
             for key in ("request_payload", "response_payload"):
                 if key in vals:
                     vals[key] = self._dci_payload(vals[key])
-        pending = PENDING_LOG.get() if defer else None
-        if pending is not None:
-            pending.extend(vals_list)
-            return []
         try:
             with self.env.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
@@ -166,6 +170,7 @@ class SppDciClientExchangeLog(models.Model):
                 "transaction_id": exchange.transaction_id or False,
                 "correlation_id": exchange.correlation_id or False,
                 "message_id": exchange.message_id or False,
+                "remote_address": exchange.remote_address or False,
                 "request_payload": exchange.request_body,
                 "response_payload": exchange.response_body,
             },

@@ -142,11 +142,15 @@ class SppDciClientReceiver(models.AbstractModel):
         )
 
     @api.model
-    def _dci_log_answer(self, action, data, *, url, status, answer, start=None, hook=None):
+    def _dci_log_answer(
+        self, action, data, *, url, status, answer, start=None, hook=None, address=None
+    ):
         """Exchange log entry of an answered callback (called by the receiver middleware).
 
         ``hook`` is what our hook recorded, empty when the DCI app answered
         before it ran (bad token, unknown sender, signature, message_ts...).
+        ``data`` is None for a caller that did not authenticate; ``address``
+        is the caller's IP address.
         """
         hook = hook or {}
         refusal = hook.get("refusal")
@@ -167,13 +171,17 @@ class SppDciClientReceiver(models.AbstractModel):
         if source is None and sender_id:
             source = sources.search([("registry_sender_id", "=", sender_id)], limit=1)
         return self._dci_write_incoming(
-            action, data, url=url, source=source, start=start, refusal=refusal
+            action, data, url=url, source=source, start=start, refusal=refusal, address=address
         )
 
     @api.model
-    def _dci_write_incoming(self, action, data, *, url, source, start, refusal):
+    def _dci_write_incoming(self, action, data, *, url, source, start, refusal, address=None):
         exchange = Exchange(
-            action=str(action), url=url or "", direction="incoming", request_body=data
+            action=str(action),
+            url=url or "",
+            direction="incoming",
+            request_body=data,
+            remote_address=address,
         )
         if isinstance(data, dict) and isinstance(data.get("header"), dict):
             exchange.message_id = data["header"].get("message_id")

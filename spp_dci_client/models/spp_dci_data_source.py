@@ -121,8 +121,10 @@ class SppDciDataSource(models.Model):
     """
 
     _name = "spp.dci.data.source"
+    _inherit = ["spp.dci.secret.mixin"]
     _description = "DCI Data Source"
     _order = "sequence, name, id"
+    _dci_secret_fields = ("bearer_token", "oauth2_client_secret")
 
     name = fields.Char(required=True)
     active = fields.Boolean(default=True)
@@ -176,27 +178,27 @@ class SppDciDataSource(models.Model):
         default="oauth2",
     )
     bearer_token = fields.Char(
-        compute="_compute_secret_fields",
-        inverse="_inverse_bearer_token",
+        compute="_compute_dci_secret_fields",
+        inverse="_inverse_dci_secret_fields",
         copy=False,
         groups="spp_dci.group_dci_admin",
         help="Write-only: stored for use, never shown again.",
     )
-    has_bearer_token = fields.Boolean(compute="_compute_has_secrets", string="Bearer Token Set")
+    has_bearer_token = fields.Boolean(compute="_compute_dci_has_secrets", string="Bearer Token Set")
     oauth2_token_url = fields.Char(
         string="Token URL", help=f"Empty: the base URL + {OAUTH2_TOKEN_PATH} (authz spec)."
     )
     oauth2_client_id = fields.Char(string="Client ID", groups="spp_dci.group_dci_admin")
     oauth2_client_secret = fields.Char(
         string="Client Secret",
-        compute="_compute_secret_fields",
-        inverse="_inverse_oauth2_client_secret",
+        compute="_compute_dci_secret_fields",
+        inverse="_inverse_dci_secret_fields",
         copy=False,
         groups="spp_dci.group_dci_admin",
         help="Write-only: stored for use, never shown again.",
     )
     has_oauth2_client_secret = fields.Boolean(
-        compute="_compute_has_secrets", string="Client Secret Set"
+        compute="_compute_dci_has_secrets", string="Client Secret Set"
     )
     oauth2_scope = fields.Char(string="Scope", help="Optional OAuth2 scope, e.g. registry.search.")
     # -- signatures --
@@ -255,37 +257,13 @@ class SppDciDataSource(models.Model):
         for source in self:
             source.reg_type = REG_TYPE_CODES.get(source.registry_type)
 
-    def _compute_secret_fields(self):
-        for source in self:
-            source.bearer_token = False
-            source.oauth2_client_secret = False
-
-    def _compute_has_secrets(self):
-        secrets = self.env["spp.dci.client.secret"]
-        with_token = secrets._dci_has(self, "bearer_token")
-        with_secret = secrets._dci_has(self, "oauth2_client_secret")
-        for source in self:
-            source.has_bearer_token = source.id in with_token
-            source.has_oauth2_client_secret = source.id in with_secret
-
-    def _inverse_bearer_token(self):
-        self._dci_store_secret("bearer_token")
-
-    def _inverse_oauth2_client_secret(self):
-        self._dci_store_secret("oauth2_client_secret")
-
-    def _dci_store_secret(self, name):
-        """Move a typed secret into ``spp.dci.client.secret`` and forget it here.
+    def _inverse_dci_secret_fields(self):
+        """Typed secrets go to the write-only store (spp_dci); cached tokens are dropped.
 
         An empty value keeps the stored secret (the form shows the field empty);
-        "Clear credentials" removes it. The cache is invalidated so that the
-        value is not even echoed back by the read that follows a save.
+        "Clear credentials" removes it.
         """
-        secrets = self.env["spp.dci.client.secret"]
-        for source in self:
-            if source[name]:
-                secrets._dci_set(source, name, source[name])
-        self.invalidate_recordset([name, f"has_{name}"])
+        super()._inverse_dci_secret_fields()
         oauth2.TOKEN_CACHE.invalidate()
 
     def _compute_pending_count(self):
@@ -333,9 +311,7 @@ class SppDciDataSource(models.Model):
 
     def action_clear_credentials(self):
         """Forget the stored bearer token and client secret (and cached tokens)."""
-        self.env["spp.dci.client.secret"].sudo().search(
-            [("data_source_id", "in", self.ids)]
-        ).unlink()
+        self._dci_forget_secrets()
         oauth2.TOKEN_CACHE.invalidate()
         return True
 
@@ -389,18 +365,17 @@ class SppDciDataSource(models.Model):
         """Client settings; ``receiving``: only what checking a callback needs (no credentials)."""
         self.ensure_one()
         source = self.sudo()
-        secrets = self.env["spp.dci.client.secret"]
         bearer = credentials = None
         if receiving:
             pass
         elif source.auth_type == "bearer":
-            bearer = secrets._dci_get(source, "bearer_token")
+            bearer = source._dci_secret("bearer_token")
             if not bearer:
                 raise ConfigurationError(
                     "Authentication is 'static bearer token' but no token is stored."
                 )
         elif source.auth_type == "oauth2":
-            client_secret = secrets._dci_get(source, "oauth2_client_secret")
+            client_secret = source._dci_secret("oauth2_client_secret")
             if not source.oauth2_client_id or not client_secret:
                 raise ConfigurationError(
                     "OAuth2 needs a client id and a client secret (Authentication tab)."

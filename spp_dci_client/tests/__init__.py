@@ -5,4 +5,5 @@ from . import (
     test_client_sync,
     test_exchange_log,
     test_install,
+    test_migrations,
 )

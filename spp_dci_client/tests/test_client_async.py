@@ -11,6 +11,7 @@ import uuid
 from datetime import timedelta
 from unittest.mock import patch
 
+import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
@@ -121,7 +122,12 @@ class DCIClientAsyncCase(DCIClientHttpCase):
         self.assertEqual(body["message"]["ack_status"], "ACK")
         return body
 
-    def assertRefused(self, response, status, code, sent=None):
+    def assertRefused(self, response, status, code, sent=None, anonymous_message_id=None):
+        """The refusal answer, its log entry, and nothing else written.
+
+        ``anonymous_message_id``: the caller did not authenticate, so its entry holds
+        nothing it sent (no ids, no payload); this is the message_id it sent.
+        """
         self.assertEqual(response.status_code, status, response.text)
         body = response.json()
         spec.validate_response("social", "/registry/on-search", body, status=status)
@@ -132,8 +138,13 @@ class DCIClientAsyncCase(DCIClientHttpCase):
         self.assertEqual((entry.status, entry.http_status), ("refused", status))
         self.assertIn(code, entry.error)
         # ...and nothing else was written: no inbox message, no job, the transaction still waits
-        self.assertTrue(entry.message_id)
-        self.assertFalse(self.env["spp.dci.inbox"].search([("message_id", "=", entry.message_id)]))
+        if anonymous_message_id:
+            self.assertFalse(entry.message_id or entry.transaction_id or entry.data_source_ref)
+            self.assertFalse(entry.sudo().request_payload)
+            self.assertEqual(entry.remote_address, "127.0.0.1")
+        message_id = anonymous_message_id or entry.message_id
+        self.assertTrue(message_id)
+        self.assertFalse(self.env["spp.dci.inbox"].search([("message_id", "=", message_id)]))
         self.assertFalse(
             self.env["queue.job"].search(
                 [("state", "=", "pending"), ("model_name", "=", "spp.dci.inbox")]
@@ -244,7 +255,13 @@ class TestAsyncSearch(DCIClientAsyncCase):
         sender_uri, envelope = self.stub.callback_for(self.stub.pending[0])
         with self.odoo_requests(), mute_logger(RECEIVER_LOGGER):
             response = self.stub.post(sender_uri, envelope, token=False)
-        self.assertRefused(response, 401, "err.request.unauthorized", sent)
+        self.assertRefused(
+            response,
+            401,
+            "err.request.unauthorized",
+            sent,
+            anonymous_message_id=envelope["header"]["message_id"],
+        )
 
     def test_second_callback_for_a_done_transaction(self):
         self.source._dci_search_async(*QUERY)
@@ -377,3 +394,57 @@ class TestSubscriptions(DCIClientAsyncCase):
         self.assertRefused(
             self.notify([self.stub.records[0]], mode="forged"), 401, "err.signature.invalid"
         )
+
+
+@tagged("post_install", "-at_install")
+class TestUnauthenticatedCallbacks(DCIClientAsyncCase):
+    """Anonymous POSTs to our receivers: no payload stored, limited before any write."""
+
+    def post_anonymous(self, url, envelope, token=None):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        with self.odoo_requests(), mute_logger(RECEIVER_LOGGER):
+            return httpx.post(url, json=envelope, headers=headers, timeout=60)
+
+    def test_unauthenticated_callbacks_write_no_payload(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "spp_dci_server.auth_failure_limit_address", "3"
+        )
+        sent = self.source._dci_search_async(*QUERY)
+        sender_uri, envelope = self.stub.callback_for(self.stub.pending[0])
+        big = dict(envelope, padding="x" * 250_000)  # within the endpoint's 1 MiB
+        before = self.logs(direction="incoming")
+        answers = [
+            self.post_anonymous(sender_uri, big, token=token)
+            for token in (None, "not.a.jwt", None, None, "not.a.jwt")
+        ]
+        self.assertEqual([a.status_code for a in answers], [401, 401, 401, 429, 429])
+        throttled = answers[3].json()
+        spec.validate_response("social", "/registry/on-search", throttled, status=429)
+        self.assertEqual(throttled["message"]["error"]["code"], "err.request.too_many_requests")
+        self.assertTrue(answers[3].headers.get("Retry-After"))
+        entries = self.logs(direction="incoming") - before
+        # three refusals logged, without anything the caller sent; the 429s wrote nothing
+        self.assertEqual(entries.mapped("http_status"), [401, 401, 401])
+        self.assertEqual(set(entries.mapped("status")), {"refused"})
+        for entry in entries.sudo():
+            self.assertFalse(entry.request_payload)
+            self.assertFalse(entry.message_id or entry.transaction_id or entry.data_source_ref)
+            self.assertIn("err.request.unauthorized", entry.error)
+            self.assertEqual(entry.remote_address, "127.0.0.1")
+        self.env.cr.execute(
+            "SELECT count(*) FROM spp_dci_auth_failure WHERE key = 'callback:127.0.0.1'"
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 3, "counted in the database, 429s excluded")
+        self.assertEqual(self.transaction(sent).state, "pending")
+
+        # the registry itself, authenticated, is still heard from this address, with its payload
+        response = self.deliver()
+        self.assertAck(response)
+        entry = self.logs(direction="incoming")[-1].sudo()
+        self.assertEqual((entry.status, entry.http_status), ("ok", 200))
+        self.assertIn(self.transaction(sent).transaction_id, entry.request_payload)
+        inbox = self.env["spp.dci.inbox"].search(
+            [("dci_client_transaction_id", "=", self.transaction(sent).id)]
+        )
+        self.assertEqual(entry.message_id, inbox.message_id)
+        self.assertEqual(self.transaction(sent).state, "done")

@@ -198,7 +198,7 @@ class TestAuthentication(DCIClientHttpCase):
         )
         self.assertFalse(self.source.with_user(admin).read(["bearer_token"])[0]["bearer_token"])
         with self.assertRaises(AccessError):
-            self.env["spp.dci.client.secret"].with_user(admin).search(
+            self.env["spp.dci.secret"].with_user(admin).search(
                 []
             )  # not even a system administrator
         self.assertNotIn(CLIENT_SECRET, str(self.source._dci_settings()))

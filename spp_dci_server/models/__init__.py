@@ -1,5 +1,6 @@
 from . import (
     fastapi_endpoint,
+    spp_dci_auth_failure,
     spp_dci_delivery_mixin,
     spp_dci_inbox,
     spp_dci_notification,

@@ -196,7 +196,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
                 data={
                     "grant_type": "client_credentials",
                     "client_id": sender.callback_client_id or "",
-                    "client_secret": sender.callback_client_secret or "",
+                    "client_secret": sender._dci_secret("callback_client_secret") or "",
                 },
                 timeout=10,
             )

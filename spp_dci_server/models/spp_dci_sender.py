@@ -1,13 +1,14 @@
+import hashlib
+import hmac
 import json
 import logging
 import secrets
-
-import passlib.context
 
 from odoo import _, api, fields, models, tools
 from odoo.addons.spp_dci.dci.keys import SUPPORTED_ALGORITHMS, KeyMaterialError, PublicKey
 from odoo.exceptions import ValidationError
 
+from ..services import client_secrets
 from ..services.callbacks import parse_hosts
 from ..services.sender_info import SenderInfo
 
@@ -27,18 +28,15 @@ SCOPES = (
 DEFAULT_SCOPES = "registry.search registry.subscribe registry.status"
 REGISTRY_TYPES = ("social", "crvs", "ibr", "dr", "fr")
 
-# Client secrets are 256-bit random strings made here, so a moderate PBKDF2 cost is
-# enough: the hash protects a leaked database, not a guessable password.
-_secret_crypt = passlib.context.CryptContext(["pbkdf2_sha512"], pbkdf2_sha512__rounds=25000)
-
 
 class SppDciSender(models.Model):
     """A system allowed to call our DCI API: OAuth2 client, signer and callback target."""
 
     _name = "spp.dci.sender"
     _description = "DCI Sender"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "spp.dci.secret.mixin"]
     _order = "name"
+    _dci_secret_fields = ("callback_client_secret",)
 
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True, tracking=True)
@@ -111,7 +109,15 @@ class SppDciSender(models.Model):
     )
     callback_client_id = fields.Char(string="Callback Client ID")
     callback_client_secret = fields.Char(
-        string="Callback Client Secret", groups="spp_dci.group_dci_admin"
+        string="Callback Client Secret",
+        compute="_compute_dci_secret_fields",
+        inverse="_inverse_dci_secret_fields",
+        copy=False,
+        groups="spp_dci.group_dci_admin",
+        help="Write-only: stored for use, never shown again.",
+    )
+    has_callback_client_secret = fields.Boolean(
+        compute="_compute_dci_has_secrets", string="Callback Client Secret Set"
     )
     rate_limit = fields.Integer(
         string="Rate Limit (requests/minute)",
@@ -207,15 +213,10 @@ class SppDciSender(models.Model):
     # --- secrets -------------------------------------------------------------------
 
     def action_generate_secret(self):
-        """Make a new client secret, store only its hash, show it once."""
+        """Make a new client secret, store only its digest, show it once."""
         self.ensure_one()
         secret = secrets.token_urlsafe(32)
-        self.sudo().write(
-            {
-                "client_secret_hash": _secret_crypt.hash(secret),
-                "secret_set_at": fields.Datetime.now(),
-            }
-        )
+        self._dci_set_secret(secret)
         self.message_post(
             body=_("A new client secret was generated; the previous one no longer works.")
         )
@@ -228,24 +229,61 @@ class SppDciSender(models.Model):
         }
 
     def _dci_set_secret(self, secret):
-        """Set the client secret (tests, provisioning scripts); only the hash is kept."""
+        """Set the client secret (tests, provisioning scripts); only its digest is kept."""
         self.ensure_one()
         self.sudo().write(
             {
-                "client_secret_hash": _secret_crypt.hash(secret),
+                "client_secret_hash": client_secrets.hash_secret(
+                    self._dci_client_secret_key(), secret
+                ),
                 "secret_set_at": fields.Datetime.now(),
             }
         )
 
+    @api.model
+    @tools.ormcache()
+    def _dci_client_secret_key(self):
+        """The HMAC key of client secret digests, derived from spp_dci's at-rest secret.
+
+        ``[spp_dci] key_secret`` (or the database secret): the secret that also
+        encrypts our private keys, so a database dump alone cannot test a guess.
+        """
+        at_rest = self.env["spp.dci.signing.key"]._dci_at_rest_secret()
+        return hmac.new(
+            at_rest.encode("utf-8"), b"spp_dci_server client secrets", hashlib.sha256
+        ).digest()
+
     def _dci_check_secret(self, secret):
+        """Whether ``secret`` is this sender's client secret (see _dci_authenticate_client)."""
         self.ensure_one()
-        stored = self.sudo().client_secret_hash
-        if not stored or not isinstance(secret, str) or not secret:
-            return False
-        try:
-            return _secret_crypt.verify(secret, stored)
-        except (ValueError, TypeError):
-            return False
+        return self._dci_verify_secret(self.sudo().client_secret_hash, secret)
+
+    @api.model
+    def _dci_authenticate_client(self, client_id, secret):
+        """The SenderInfo of the active sender ``client_id`` whose secret is ``secret``, or None.
+
+        Known and unknown client ids take the same path (one HMAC, one
+        constant-time comparison; see ``services/client_secrets.py``).
+        """
+        info = self._dci_sender_info(client_id)
+        sender = self.browse(info.id if info else ())
+        return info if sender._dci_verify_secret(info and info.secret_hash, secret) else None
+
+    def _dci_verify_secret(self, stored, secret):
+        """Check ``secret`` against ``stored`` (the digest of this sender, None: no sender)."""
+        key = self._dci_client_secret_key()
+        valid, rehash = client_secrets.verify(key, secret, stored)
+        if valid and rehash and self:
+            # a digest of the former format (PBKDF2): replace it now that we hold the secret
+            self.sudo().write({"client_secret_hash": client_secrets.hash_secret(key, secret)})
+            _logger.info("DCI sender %s: client secret digest upgraded to HMAC-SHA256", self.id)
+        elif not valid and client_secrets.is_stale(key, stored):
+            _logger.warning(
+                "DCI sender %s: its client secret was stored under another server secret "
+                "([spp_dci] key_secret changed?); generate a new one",
+                self.id,
+            )
+        return valid
 
     # --- policy helpers ------------------------------------------------------------
 
@@ -300,6 +338,7 @@ class SppDciSender(models.Model):
             },
             jwks_url=sender.jwks_url or None,
             jwks_allow_http=bool(sender.jwks_allow_http),
+            secret_hash=sender.client_secret_hash or None,
         )
 
 

@@ -22,6 +22,7 @@ from ..services.token_endpoint import token_reply
 from .dependencies import (
     Context,
     PrimaryContext,
+    caller_address,
     dci_endpoint_config,
     read_body,
     received_callback,
@@ -113,7 +114,7 @@ for _path in SUMMARIES:
 )
 async def token(request: Request, ctx: PrimaryContext):
     body = await read_body(request, 16 * 1024)
-    return respond(ctx, token_reply(ctx, request.headers, body))
+    return respond(ctx, token_reply(ctx, request.headers, body, caller_address(request)))
 
 
 @dci_router.get(

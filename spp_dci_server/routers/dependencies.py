@@ -19,12 +19,20 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from odoo.addons.fastapi.context import odoo_env_ctx
+from odoo.addons.spp_dci.dci.errors import DCIError
 
-from ..services.auth import authenticate, check_local_rate, check_rate
+from ..services.auth import (
+    authenticate,
+    check_failures,
+    check_local_rate,
+    check_rate,
+    record_failures,
+)
 from ..services.checks import CheckedRequest, check_request, ensure_implementation, read_json
 from ..services.config import EndpointConfig
 from ..services.context import DCIContext
 from ..services.paths import REGISTRY_PATHS
+from ..services.ratelimit import failure_key
 from ..services.sender_info import SenderInfo
 
 
@@ -71,6 +79,11 @@ async def read_body(request: Request, limit: int):
     return b"".join(chunks)
 
 
+def caller_address(request: Request):
+    """The caller's IP address (behind a reverse proxy: Odoo's ``proxy_mode`` sets it)."""
+    return request.client.host if request.client else None
+
+
 def authenticated_sender(scope):
     """The dependency: the SenderInfo of a valid token with ``scope`` (registry paths).
 
@@ -103,15 +116,26 @@ def registry_request(path):
 def received_callback(path, scope):
     """The dependency: ``(sender, data)`` of a POST to a receiver path.
 
-    The body is read before the token is checked, so that the client's receiver
-    log records what a refused caller sent; the rate is counted in this process.
+    The token is checked before the body is read: an unauthenticated caller's
+    body is never read, parsed or logged. Its refusal is counted per source
+    address in the database; past the limit it is answered 429 and nothing is
+    written at all. ``request.state.dci_sender`` tells every middleware (the
+    client's receiver log) that the caller is authenticated. The sender's own
+    rate is counted in this process.
     """
 
     async def callback_body(request: Request, ctx: PrimaryContext):
-        body = await read_body(request, ctx.config.max_body_bytes)
-        sender = authenticate(ctx, request.headers.get("authorization"), scope)
+        try:
+            sender = authenticate(ctx, request.headers.get("authorization"), scope)
+        except DCIError as err:
+            if err.http_status == 401:
+                failures = (failure_key("callback", caller_address(request)),)
+                check_failures(ctx, failures)
+                record_failures(ctx, failures)
+            raise
         request.state.dci_sender = sender
         check_local_rate(ctx, sender)
+        body = await read_body(request, ctx.config.max_body_bytes)
         return sender, read_json(ctx, request.headers, body)
 
     return callback_body

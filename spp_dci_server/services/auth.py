@@ -1,17 +1,19 @@
-"""Who is calling: bearer token -> sender, scope and registry checks, rate limit.
+"""Who is calling: bearer token -> sender, scope and registry checks, rate limits.
 
 The sender comes from the per-process cache (``SenderInfo``), so authenticating
 a request reads nothing from the database. The rate limit of the registry
 paths is counted from the sender's transaction rows of the last minute (an
 index on ``(sender_id, create_date)``): it holds across every worker and node
 and costs one indexed read, no write. Paths that record no transaction (token,
-receivers) keep a window in this process (``ratelimit.limiter``).
+receivers) keep a window in this process (``ratelimit.limiter``). Failed
+authentications on those paths are counted in the database
+(``ratelimit.failure_wait``): :func:`check_failures`, :func:`record_failures`.
 """
 
 from odoo.addons.spp_dci.dci.codes import ErrorCode
 from odoo.addons.spp_dci.dci.errors import DCIError
 
-from .ratelimit import WINDOW_SECONDS, limiter
+from .ratelimit import WINDOW_SECONDS, failure_wait, limiter, record_failure
 from .tokens import verify_token
 
 
@@ -76,3 +78,20 @@ def check_local_rate(ctx, sender):
     retry_after = limiter.hit((ctx.env.cr.dbname, sender.client_id), sender.rate_limit)
     if retry_after:
         raise _too_many(sender, retry_after)
+
+
+def check_failures(ctx, keys):
+    """429 when a key of ``keys`` failed to authenticate too often in the last minute."""
+    retry_after = failure_wait(ctx.env, keys)
+    if retry_after:
+        raise DCIError(
+            ErrorCode.REQUEST_TOO_MANY_REQUESTS,
+            "too many failed authentication attempts; try again later",
+            429,
+            retry_after=retry_after,
+        )
+
+
+def record_failures(ctx, keys):
+    """Count one failed authentication for each of ``keys`` (see check_failures)."""
+    record_failure(ctx.env, keys)

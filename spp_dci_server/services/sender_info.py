@@ -27,6 +27,8 @@ class SenderInfo:
     keys: dict = field(default_factory=dict)  # kid -> PublicKey (active registered keys)
     jwks_url: str | None = None
     jwks_allow_http: bool = False
+    #: digest of the client secret (services/client_secrets.py); never shown in a repr
+    secret_hash: str | None = field(default=None, repr=False, compare=False)
 
     def public_key(self, kid):
         """The sender's key ``kid``: registered keys first, then its JWKS URL (or None).

@@ -1,4 +1,10 @@
-"""``POST /oauth2/client/token``: OAuth2 client credentials (RFC 6749 4.4)."""
+"""``POST /oauth2/client/token``: OAuth2 client credentials (RFC 6749 4.4).
+
+Failed attempts (unknown client id or wrong secret) are counted per client id
+and per source address in the database (``ratelimit.py``); past either limit
+the endpoint answers 429 with ``Retry-After`` before checking anything, even a
+correct secret, until the window has room again.
+"""
 
 import base64
 import binascii
@@ -8,7 +14,8 @@ from urllib.parse import parse_qs, unquote
 from odoo.addons.spp_dci.dci.codes import ErrorCode
 from odoo.addons.spp_dci.dci.errors import DCIError
 
-from .auth import check_local_rate, check_registry_type
+from .auth import check_failures, check_local_rate, check_registry_type, record_failures
+from .ratelimit import failure_key
 from .replies import Reply
 from .tokens import issue_token
 
@@ -18,9 +25,10 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def token_reply(ctx, headers, body):
+def token_reply(ctx, headers, body, address=None):
+    """The answer to a token request; ``address``: the caller's IP address."""
     try:
-        return Reply(200, _issue(ctx, headers, body), NO_STORE)
+        return Reply(200, _issue(ctx, headers, body, address), NO_STORE)
     except DCIError as err:
         headers_out = {**NO_STORE, **err.http_headers}
         if err.http_status == 401:
@@ -28,7 +36,7 @@ def token_reply(ctx, headers, body):
         return Reply(err.http_status, err.http_body(), headers_out)
 
 
-def _issue(ctx, headers, body):
+def _issue(ctx, headers, body, address):
     content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != FORM_TYPE:
         raise DCIError(ErrorCode.REQUEST_BAD, f"the token request must be {FORM_TYPE}", 415)
@@ -45,8 +53,12 @@ def _issue(ctx, headers, body):
         raise DCIError(ErrorCode.REQUEST_BAD, "grant_type must be client_credentials")
     if not client_id or not secret:
         raise DCIError(ErrorCode.REQUEST_BAD, "client_id and client_secret are required")
-    sender = ctx.sender_info(client_id)
-    if not sender or not ctx.sender(sender)._dci_check_secret(secret):
+    failures = (failure_key("client", client_id), failure_key("address", address))
+    check_failures(ctx, failures)
+    sender = ctx.env["spp.dci.sender"]._dci_authenticate_client(client_id, secret)
+    if not sender:
+        record_failures(ctx, failures)
+        _logger.info("DCI: token refused to client id %.64r from %s", client_id, address)
         raise DCIError(ErrorCode.REQUEST_UNAUTHORIZED, "invalid client credentials", 401)
     check_local_rate(ctx, sender)
     check_registry_type(ctx, sender)

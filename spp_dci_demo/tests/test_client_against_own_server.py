@@ -154,3 +154,40 @@ class TestClientAgainstOwnServer(DemoCase):
         self.assertGreater(
             inbox.message_ts, (datetime.now(UTC) - timedelta(minutes=1)).replace(tzinfo=None)
         )
+
+    def test_callback_delivered_again_after_a_lost_ack_is_acknowledged_once(self):
+        """Our receiver stored the callback, its ACK was lost: the next attempt is ACKed.
+
+        The retry carries the same message_id and message (fresh stamp and signature),
+        so the receiver answers ACK without storing or processing it a second time,
+        and the delivery ends sent, not failed on a 409 duplicate.
+        """
+        with trap_jobs() as trap:
+            with self.served():
+                sent = self.source.with_user(self.case_worker)._dci_search_async(
+                    "idtype-value", {"type": "UIN", "value": "DEMO-UIN-0007"}
+                )
+            txn = self.env["spp.dci.client.transaction"].browse(sent["id"])
+            self.run_jobs(trap)
+            server_txn = self.env["spp.dci.transaction"].search(
+                [("correlation_id", "=", txn.correlation_id)]
+            )
+            self.assertEqual(server_txn.delivery_state, "sent")
+            # as if the ACK had not come back: the delivery is retried
+            server_txn.write({"delivery_state": "retrying"})
+            self.assertEqual(server_txn._dci_deliver(), "attempt 2: HTTP 200")
+            ran = self.run_jobs(trap)
+        self.assertEqual(ran, [], "not dispatched a second time")
+        self.assertEqual((server_txn.delivery_state, server_txn.delivery_attempts), ("sent", 2))
+        inbox = self.env["spp.dci.inbox"].search(
+            [("message_id", "=", server_txn.delivery_message_id)]
+        )
+        self.assertEqual(len(inbox), 1)
+        self.assertEqual((txn.state, txn.callback_count, txn.record_count), ("done", 1, 1))
+        # another message under the same id is still a duplicate
+        other = dict(server_txn.sudo().delivery_payload)
+        other["message"] = dict(other["message"], search_response=[])
+        server_txn.sudo().write({"delivery_state": "retrying", "delivery_payload": other})
+        self.assertIn("attempt 3", server_txn._dci_deliver())
+        self.assertEqual(server_txn.delivery_state, "failed")
+        self.assertEqual(server_txn.delivery_http_status, 409, server_txn.delivery_last_error)

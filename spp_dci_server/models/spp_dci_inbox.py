@@ -66,6 +66,26 @@ class SppDciInbox(models.Model):
     )
 
     @api.model
+    def _dci_redelivery(self, sender, action, message_id, data):
+        """The stored callback that ``data`` delivers again, or an empty recordset.
+
+        A peer re-sends a callback with the same ``message_id`` when our ACK was
+        lost (a timeout, a crash before its commit); each attempt carries a fresh
+        ``message_ts`` and signature, so the same message is what identifies it. It
+        gets the ACK again and is processed once. Another message under a used id
+        stays a duplicate (409), as does a re-delivery once its payload was purged.
+        """
+        known = self.sudo().search(
+            [("sender_id", "=", sender.id), ("message_id", "=", message_id)], limit=1
+        )
+        if known and known.action == str(action):
+            if isinstance(known.payload, dict) and known.payload.get("message") == data.get(
+                "message"
+            ):
+                return known.sudo(False)
+        return self.browse()
+
+    @api.model
     def _dci_receive(self, config, sender, action, data, envelope, signature_state, kid):
         header = envelope.header
         message = envelope.message

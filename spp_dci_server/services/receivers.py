@@ -15,7 +15,11 @@ def receive_callback(ctx, path, sender, data):
     signature_state, kid = check_envelope(sender, data, message_required=False)
     envelope = parse_callback_envelope(data, endpoint.action)
     check_header(ctx, envelope.header)
-    inbox = ctx.env["spp.dci.inbox"]._dci_receive(
+    correlation = getattr(envelope.message, "correlation_id", None) or str(uuid.uuid4())
+    Inbox = ctx.env["spp.dci.inbox"]
+    if Inbox._dci_redelivery(ctx.sender(sender), endpoint.action, envelope.header.message_id, data):
+        return Reply(200, ack_body(AckStatus.ACK, correlation))  # processed once already
+    inbox = Inbox._dci_receive(
         ctx.config,
         ctx.sender(sender),
         endpoint.action,
@@ -24,7 +28,6 @@ def receive_callback(ctx, path, sender, data):
         signature_state,
         kid or False,
     )
-    correlation = getattr(envelope.message, "correlation_id", None) or str(uuid.uuid4())
     inbox.with_delay(
         channel="root.dci", description=f"DCI: dispatch {endpoint.action}"
     )._dci_dispatch()

@@ -53,6 +53,8 @@ def _issue(ctx, headers, body, address):
         raise DCIError(ErrorCode.REQUEST_BAD, "grant_type must be client_credentials")
     if not client_id or not secret:
         raise DCIError(ErrorCode.REQUEST_BAD, "client_id and client_secret are required")
+    if "\x00" in client_id or "\x00" in secret:  # Basic credentials: percent-decoded
+        raise DCIError(ErrorCode.REQUEST_BAD, "the client credentials hold a NUL character")
     failures = (failure_key("client", client_id), failure_key("address", address))
     check_failures(ctx, failures)
     sender = ctx.env["spp.dci.sender"]._dci_authenticate_client(client_id, secret)

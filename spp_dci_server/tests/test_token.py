@@ -231,7 +231,7 @@ class TestToken(DCIServerCase):
         self.sender._dci_set_secret(CLIENT_SECRET)
 
     def test_nul_in_credentials_is_a_client_error(self):
-        """NUL cannot reach the sender lookup (PostgreSQL refuses it): 400/401, not a 503."""
+        """NUL cannot reach the failure count or sender lookup (PostgreSQL refuses it): 400."""
         url = self.url("/oauth2/client/token")
         form = {"grant_type": "client_credentials", "client_id": "spmis\x00", "client_secret": "x"}
         self.assertHttpError(self.url_open(url, data=form), 400, "err.request.bad")
@@ -241,6 +241,6 @@ class TestToken(DCIServerCase):
             data={"grant_type": "client_credentials"},
             headers={"Authorization": f"Basic {basic}"},
         )
-        self.assertHttpError(response, 401, "err.request.unauthorized")
+        self.assertHttpError(response, 400, "err.request.bad")
         # the sender lookup itself, which bearer tokens and Basic credentials also reach
         self.assertIsNone(self.env["spp.dci.sender"]._dci_sender_info("spmis\x00test"))

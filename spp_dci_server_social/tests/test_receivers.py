@@ -81,8 +81,19 @@ class TestReceivers(SocialCase):
         self.assertIn(
             inbox.state, ("received", "processed"), "dispatched to the installed handlers (if any)"
         )
-        # the same message again
-        again = self.post("/registry/on-search", envelope)
+        # the same message again, stamped and signed anew (its ACK was lost): ACKed, kept once
+        header = dict(envelope["header"], message_ts=self.header("on-search")["message_ts"])
+        again = self.post(
+            "/registry/on-search", self.envelope("on-search", envelope["message"], header=header)
+        )
+        body = self.assertSpecResponse("/registry/on-search", again)
+        self.assertEqual(body["message"]["ack_status"], "ACK", body)
+        self.assertEqual(body["message"]["correlation_id"], "their-corr-1")
+        self.assertEqual(len(inbox.search([("message_id", "=", header["message_id"])])), 1)
+        self.assertFalse(self.pending_jobs(), "not dispatched twice")
+        # another message under that message_id
+        other = dict(envelope["message"], correlation_id="their-corr-2")
+        again = self.post("/registry/on-search", self.envelope("on-search", other, header=header))
         body = self.assertErrAck(again, 409, "err.request.bad", path="/registry/on-search")
         self.assertIn("rjct.message_id.duplicate", body["message"]["error"]["message"])
 

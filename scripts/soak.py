@@ -1,8 +1,9 @@
 """The load and fault run (make soak): what a bad day in production does to the registry.
 
 Serves the database as `make run` does (threaded Odoo, queue_job runner) and runs:
-  1. soak: ``--seconds`` (600) at concurrency ``--concurrency`` (8) of signed searches,
-     30 % of them async with callbacks; 0 errors, every callback once, memory flat
+  1. soak: ``--seconds`` (600) at concurrency ``--concurrency`` (8) of signed sync searches,
+     and ``--async-rate`` (5) async searches a second with callbacks; 0 errors, every
+     callback once, memory flat
      (median RSS of the last minute within ``--max-memory-growth`` % of the second's);
   2. peer_down: a subscription, then the receiver is down for ``--down-seconds`` (300)
      while async searches and registry changes wait for it; after it returns every
@@ -38,6 +39,7 @@ def parse_args():
     parser.add_argument("--registrants", type=int, default=10_000)
     parser.add_argument("--seconds", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--async-rate", type=float, default=5.0, help="async searches per s")
     parser.add_argument("--down-seconds", type=int, default=300)
     parser.add_argument("--async-kill", type=int, default=200)
     parser.add_argument("--births", type=int, default=3000)
@@ -84,7 +86,7 @@ def main():
         for phase in args.phases:
             started = time.monotonic()
             if phase == "soak":
-                result = run.soak(args.seconds, args.concurrency)
+                result = run.soak(args.seconds, args.concurrency, args.async_rate)
             elif phase == "peer_down":
                 result = run.peer_down(args.down_seconds)
             elif phase == "kill_async":

@@ -1,7 +1,11 @@
 """The three parts of the fault run: soak, peer outage, kill -9 (async batch and CRVS import).
 
 Each returns a dict of figures with ``ok`` and ``findings`` (what went wrong, in
-words). Requests are built and signed just before they are sent (``message_ts``
+words). The soak's sync searches run closed-loop (each worker sends the next when
+answered), its async searches at a steady rate: their callbacks are two queue jobs
+each, which this machine runs at some tens per second besides the sync load, so a
+closed-loop share of async would grow a backlog without bound (docs/server.md).
+Requests are built and signed just before they are sent (``message_ts``
 must be fresh); the sender is the benchmark's ``dci-bench`` (scripts/bench/seed.py).
 """
 
@@ -111,18 +115,26 @@ class FaultRun:
 
     # --- 1. soak ---------------------------------------------------------------------------
 
-    def soak(self, seconds, concurrency, async_share=0.3):
-        print(f"soak: {seconds} s at concurrency {concurrency}, {async_share:.0%} async")
+    def soak(self, seconds, concurrency, async_rate):
+        print(f"soak: {seconds} s at concurrency {concurrency}, {async_rate} async searches/s")
         latencies = {"sync": [], "async": []}
         errors, correlations = [], []
         lock = threading.Lock()
         deadline = time.monotonic() + seconds
+        next_async = [time.monotonic()]  # the async searches keep a steady rate (see the module)
         self.headers()
+
+        def take_async():
+            with lock:
+                if time.monotonic() < next_async[0]:
+                    return False
+                next_async[0] += 1 / async_rate
+                return True
 
         def worker():
             client = HttpClient(self.server.url)
             while time.monotonic() < deadline:
-                asynchronous = random.random() < async_share
+                asynchronous = take_async()
                 started = time.perf_counter()
                 try:
                     error, correlation_id = self.search(client, asynchronous)
@@ -145,7 +157,7 @@ class FaultRun:
         while any(t.is_alive() for t in threads):
             memory.append((round(time.monotonic() - started), round(self.server.rss_mb(), 1)))
             time.sleep(5)
-        arrived = self.wait_callbacks(correlations, timeout=300)
+        arrived = self.wait_callbacks(correlations, timeout=self.args.recovery_timeout)
         findings, states = self.callback_findings(correlations)
         if errors:
             findings.append(f"{len(errors)} request errors, e.g. {errors[:3]}")
@@ -159,6 +171,7 @@ class FaultRun:
         result = {
             "seconds": seconds,
             "concurrency": concurrency,
+            "async_per_s": async_rate,
             "requests": total,
             "rps": round(total / seconds, 1),
             "errors": len(errors),
@@ -169,8 +182,8 @@ class FaultRun:
             "callbacks_all_arrived": arrived,
             "redeliveries": self.receiver.redeliveries(),
             "transaction_states": states,
-            "rss_mb_second_minute": statistics.median(early),
-            "rss_mb_last_minute": statistics.median(late),
+            "rss_mb_second_minute": round(statistics.median(early), 1),
+            "rss_mb_last_minute": round(statistics.median(late), 1),
             "rss_growth_pct": round(growth, 1),
             "rss_samples": memory,
         }

@@ -175,6 +175,7 @@ class VerifiedSignature:
     created: int
     expires: int
     public_key: PublicKey
+    digest: str = ""  # body digest that was verified (SHA-256=<base64>): reuse, not recompute
 
 
 def _now(now) -> int:
@@ -452,4 +453,5 @@ def verify_signature(
         created=params.created,
         expires=params.expires,
         public_key=public_key,
+        digest=digest,
     )

@@ -22,12 +22,17 @@ the FastAPI dependencies in ``routers/dependencies.py`` run them in turn):
    ``rjct`` with its reason code, the other items are processed.
 """
 
+import base64
 import hashlib
 import logging
 from dataclasses import dataclass
 
 from odoo.addons.spp_dci.dci import json_body
-from odoo.addons.spp_dci.dci.canonical import CanonicalizationError, canonical_json
+from odoo.addons.spp_dci.dci.canonical import (
+    DIGEST_PREFIX,
+    CanonicalizationError,
+    canonical_json,
+)
 from odoo.addons.spp_dci.dci.codes import ErrorCode, MsgHeaderStatusReasonCode
 from odoo.addons.spp_dci.dci.envelope import verify_envelope
 from odoo.addons.spp_dci.dci.errors import DCIError
@@ -98,7 +103,11 @@ def read_json(ctx, headers, body):
 
 
 def check_envelope(sender, data, message_required=True):
-    """Shape, sender identity and DCI signature; returns the signature state and kid."""
+    """Shape, sender identity and DCI signature.
+
+    Returns the signature state, the kid and the verified body digest
+    (``SHA-256=<base64>``, None when unsigned), so the message is canonicalised once.
+    """
     header = data.get("header")
     if not isinstance(header, dict):
         raise DCIError(ErrorCode.REQUEST_BAD, "header: Input should be an object")
@@ -135,8 +144,8 @@ def check_envelope(sender, data, message_required=True):
         _logger.warning(
             "DCI: unsigned message accepted from %s (signature policy off)", sender.client_id
         )
-        return "unsigned", None
-    return "verified", verified.key_id
+        return "unsigned", None, None
+    return "verified", verified.key_id, verified.digest
 
 
 def check_header(ctx, header):
@@ -153,13 +162,16 @@ def check_header(ctx, header):
         raise DCIError(ErrorCode.RECEIVER_ID_INVALID, f"receiver_id must be {ctx.our_id!r}")
 
 
-def request_digest(data, body):
+def request_digest(data, body, verified_digest=None):
     """SHA-256 (hex) of the RFC 8785 form of ``{header, message}``, what the signature covers.
 
     A re-send of the same message is recognised by it, however its JSON is spaced or
     re-signed; a body with no canonical form (numbers beyond I-JSON, only possible
-    unsigned) is digested as received.
+    unsigned) is digested as received. A signed message brings the digest its
+    verification computed (``SHA-256=<base64>``).
     """
+    if verified_digest:
+        return base64.b64decode(verified_digest.removeprefix(DIGEST_PREFIX)).hex()
     try:
         payload = canonical_json(signing_payload(data.get("header"), data.get("message")))
     except CanonicalizationError:
@@ -171,7 +183,7 @@ def check_request(ctx, path, sender, data, body):
     """Steps 4-5 of the module docstring for a registry path; a CheckedRequest."""
     endpoint = ENDPOINTS[path]
     mode = REGISTRY_PATHS[path][1]
-    signature_state, kid = check_envelope(sender, data)
+    signature_state, kid, verified_digest = check_envelope(sender, data)
     envelope = parse_request_envelope(data, endpoint.action, LENIENT_MESSAGES.get(endpoint.action))
     header = envelope.header
     check_header(ctx, header)
@@ -195,5 +207,5 @@ def check_request(ctx, path, sender, data, body):
         signature_state=signature_state,
         kid=kid,
         sender_uri=sender_uri,
-        digest=request_digest(data, body),
+        digest=request_digest(data, body, verified_digest),
     )

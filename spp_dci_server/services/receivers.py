@@ -12,7 +12,7 @@ from .replies import Reply
 
 def receive_callback(ctx, path, sender, data):
     endpoint = ENDPOINTS[path]
-    signature_state, kid = check_envelope(sender, data, message_required=False)
+    signature_state, kid, _digest = check_envelope(sender, data, message_required=False)
     envelope = parse_callback_envelope(data, endpoint.action)
     check_header(ctx, envelope.header)
     correlation = getattr(envelope.message, "correlation_id", None) or str(uuid.uuid4())

@@ -1,1 +1,1 @@
-from . import test_install, test_token, test_unsupported
+from . import test_install, test_retention, test_token, test_unsupported

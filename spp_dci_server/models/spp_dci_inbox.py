@@ -9,6 +9,7 @@ from odoo.addons.spp_dci.dci.errors import DCIError
 from odoo.exceptions import UserError
 
 from ..services import retention
+from ..services.concurrency import RETRYABLE, job_retry
 
 _logger = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ class SppDciInbox(models.Model):
             with self.env.cr.savepoint():
                 for handler in handlers:
                     handler._dci_handle_callback(self)
+        except RETRYABLE as exc:  # not the message's fault: queue_job runs the job again
+            raise job_retry(exc) from exc
         except Exception as exc:  # a handler bug must not lose the message
             _logger.exception("DCI callback %s: a handler failed", self.message_id)
             self.write({"state": "failed", "error": f"{exc.__class__.__name__}: {exc}"[:500]})

@@ -24,6 +24,8 @@ from odoo.addons.spp_dci.dci.schemas.common import format_timestamp
 from odoo.tests import HttpCase
 from odoo.tools import mute_logger
 
+from ..services.totals import totals
+
 ALL_SCOPES = (
     "registry.search registry.subscribe registry.status registry.on-search "
     "registry.on-subscribe registry.notify registry.on-status"
@@ -201,6 +203,7 @@ class DCIServerCase(HttpCase):
         super().setUp()
         self.receiver.requests.clear()
         self.receiver.statuses.clear()
+        totals.clear()  # counts of another test's (rolled back) records
 
     # --- HTTP ----------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from . import (
     test_install,
     test_pipeline,
     test_receivers,
+    test_search_limits,
     test_subscribe,
     test_sync_search,
     test_txn_status,

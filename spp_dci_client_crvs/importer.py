@@ -7,12 +7,21 @@ Used by the import (pages of a sync search) and by the callback handler
 page's identifiers, then each record is created, updated, left as it is, or
 skipped with a reason. Each write runs in its own savepoint, so a record that
 fails to write leaves nothing behind and the others go on.
+
+A failure that is not the record's is not a skip: concurrency errors
+(serialization failure, deadlock, lock not available) end the transaction, and
+the request or job that runs it is run again (``spp_dci_server``'s
+``services/concurrency.py``). So does an identifier that another transaction
+registered after this one started (a unique violation on ``spp_registry_id``):
+run again, the import sees its holder and updates it.
 """
 
 import psycopg2
+from psycopg2 import errors
 
 from odoo import Command
-from odoo.exceptions import UserError, ValidationError
+from odoo.addons.spp_dci_server.services.concurrency import RETRYABLE
+from odoo.exceptions import ConcurrencyError, UserError, ValidationError
 
 from . import mapping
 
@@ -205,17 +214,32 @@ class CRVSUpsert:
         )
 
     def _write(self, func, person):
-        """Run ``func`` in a savepoint; a failure skips the record with the reason."""
+        """Run ``func`` in a savepoint; a failure skips the record with the reason.
+
+        Concurrency errors are raised for the whole transaction to be run again.
+        """
         try:
             with self.env.cr.savepoint():
                 return func()
+        except RETRYABLE:
+            raise
+        except errors.UniqueViolation as exc:
+            if exc.diag.table_name != self.env["spp.registry.id"]._table:
+                return self._skip_unwritten(exc, person)
+            # Our lookup did not see the holder: it was registered by a transaction that
+            # committed after ours began. Run again, the holder is found and updated.
+            raise ConcurrencyError(
+                f"an identifier of {person.identifiers_text()} was registered meanwhile"
+            ) from exc
         except (psycopg2.Error, ValidationError, UserError) as exc:
-            reason = getattr(exc, "pgerror", None) or str(exc)
-            self._skip(
-                f"could not be written: {reason.strip().splitlines()[0]}",
-                identifiers=person.identifiers_text(),
-            )
-            return None
+            return self._skip_unwritten(exc, person)
+
+    def _skip_unwritten(self, exc, person):
+        reason = getattr(exc, "pgerror", None) or str(exc)
+        self._skip(
+            f"could not be written: {reason.strip().splitlines()[0]}",
+            identifiers=person.identifiers_text(),
+        )
 
     # -- summary ----------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
     "name": "DCI Social Registry Server",
     "summary": "Social Registry implementation of the DCI registry server over res.partner "
     "and spp.registry.id, served at /dci/social.",
-    "version": "19.0.0.1.0",
+    "version": "19.0.0.2.0",
     "category": "OpenSPP/DCI",
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",

@@ -492,10 +492,14 @@ def translate_sort(sort, amap: AttributeMap, *, tiebreaker="id") -> str:
     return ", ".join(parts)
 
 
-def paginate(pagination, max_page_size: int) -> Page:
+def paginate(pagination, max_page_size: int, max_depth: int | None = None) -> Page:
     """``search_criteria.pagination`` -> :class:`Page` (without one: page 1 of ``max_page_size``).
 
-    :raises DCIError: ``rjct.pagination.invalid`` when ``page_size`` exceeds ``max_page_size``.
+    ``max_depth``: a page must start within the first ``max_depth`` records (an
+    OFFSET reads every record it skips, so page numbers are bounded).
+
+    :raises DCIError: ``rjct.pagination.invalid`` when ``page_size`` exceeds
+        ``max_page_size`` or the page starts beyond ``max_depth``.
     """
     if pagination is None:
         return Page(max_page_size, 1, requested=False)
@@ -504,4 +508,11 @@ def paginate(pagination, max_page_size: int) -> Page:
             SearchStatusReasonCode.PAGINATION_INVALID,
             f"page_size {pagination.page_size} is larger than the maximum of {max_page_size}",
         )
-    return Page(pagination.page_size, pagination.page_number or 1, requested=True)
+    page = Page(pagination.page_size, pagination.page_number or 1, requested=True)
+    if max_depth is not None and page.offset >= max_depth:
+        _fail(
+            SearchStatusReasonCode.PAGINATION_INVALID,
+            f"page_number {page.page_number} starts after record {max_depth}, the deepest "
+            "that paging reaches; narrow the query (e.g. by last_updated) to reach the others",
+        )
+    return page

@@ -274,6 +274,20 @@ class TestQuery(BaseCase):
         c = criteria("idtype-value", {"type": "UIN", "value": "1"}, pagination={"page_size": 51})
         self.assertCode("rjct.pagination.invalid", q.paginate, c.pagination, 50)
 
+    def test_pagination_depth(self):
+        def page(number, size=100):
+            pagination = {"page_size": size, "page_number": number}
+            return criteria("idtype-value", {"type": "UIN", "value": "1"}, pagination=pagination)
+
+        self.assertEqual(q.paginate(page(100).pagination, 100, 10_000).offset, 9_900)
+        for number in (101, 2**31 - 1):
+            with self.subTest(number=number):
+                self.assertCode(
+                    "rjct.pagination.invalid", q.paginate, page(number).pagination, 100, 10_000
+                )
+        # without a depth (the protocol core's own default) any page number is read
+        self.assertEqual(q.paginate(page(2**31 - 1, 1).pagination, 100).offset, 2**31 - 2)
+
     def test_allow_list(self):
         self.assertIn("name.given_name", AMAP.names())
         with self.assertRaises(ValueError):

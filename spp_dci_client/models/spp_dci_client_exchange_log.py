@@ -1,9 +1,9 @@
 # Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 import json
 import logging
-from datetime import timedelta
 
 from odoo import SUPERUSER_ID, api, fields, models
+from odoo.addons.spp_dci_server.services import retention
 
 from .ir_http import PENDING_LOG
 
@@ -12,6 +12,7 @@ _logger = logging.getLogger(__name__)
 #: Payloads longer than this (characters of JSON) are cut in the log.
 DEFAULT_PAYLOAD_LIMIT = 256 * 1024
 DEFAULT_RETENTION_DAYS = 90
+RETENTION_DAYS = "spp_dci_client.log_retention_days"
 
 
 class SppDciClientExchangeLog(models.Model):
@@ -179,11 +180,6 @@ class SppDciClientExchangeLog(models.Model):
 
     @api.autovacuum
     def _gc_exchange_log(self):
-        days = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("spp_dci_client.log_retention_days", DEFAULT_RETENTION_DAYS)
-        )
-        if days > 0:
-            limit = fields.Datetime.now() - timedelta(days=days)
-            self.sudo().search([("exchange_time", "<", limit)]).unlink()
+        """Delete entries older than the retention period, a batch per call, oldest first."""
+        days = retention.int_param(self.env, RETENTION_DAYS, DEFAULT_RETENTION_DAYS)
+        return retention.purge_batch(self.sudo(), days, date_column="exchange_time")

@@ -4,6 +4,7 @@
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, api, fields
+from odoo.addons.spp_dci_server.services import retention
 from odoo.tests import TransactionCase, tagged
 
 from .common import CLIENT_ID, CLIENT_SECRET, StubRegistryMixin
@@ -110,3 +111,64 @@ class TestExchangeLogHousekeeping(TransactionCase):
         log._gc_exchange_log()
         self.assertFalse(old.exists())
         self.assertTrue(recent.exists())
+
+    def test_old_entries_go_in_batches_oldest_first(self):
+        log = self.env["spp.dci.client.exchange.log"]
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param(retention.BATCH_SIZE, 2)
+        params.set_param("spp_dci_client.log_retention_days", 30)
+        now = fields.Datetime.now()
+
+        def entry(days):
+            return log.create(
+                {
+                    "exchange_time": now - timedelta(days=days),
+                    "direction": "incoming",
+                    "action": "on-search",
+                    "status": "ok",
+                    "request_payload": '{"personal": "data"}',
+                }
+            )
+
+        # created newest first: the purge goes by exchange time, not by id
+        old = log.browse()
+        for days in (31, 40, 50, 60, 70):
+            old = entry(days) | old
+        recent = entry(1) | entry(29)
+        self.assertEqual(log._gc_exchange_log(), (2, True))
+        self.assertEqual(old.exists(), old[2:], "the two oldest went first")
+        self.assertEqual(log._gc_exchange_log(), (2, True))
+        self.assertEqual(log._gc_exchange_log(), (1, False))
+        self.assertFalse(old.exists())
+        self.assertEqual(recent.exists(), recent)
+        params.set_param("spp_dci_client.log_retention_days", 0)
+        self.assertEqual(log._gc_exchange_log(), (0, False))
+        self.assertEqual(recent.exists(), recent)
+
+
+@tagged("post_install", "-at_install")
+class TestRetentionCoversEveryPayload(TransactionCase):
+    """Every stored payload of the suite is in a table that a retention purge covers."""
+
+    PURGES = {
+        "spp.dci.transaction": "_gc_old_transactions",
+        "spp.dci.inbox": "_gc_old_payloads",
+        "spp.dci.notification": "_gc_old_payloads",
+        "spp.dci.client.exchange.log": "_gc_exchange_log",
+    }
+
+    def test_every_payload_table_has_a_purge(self):
+        holding = {
+            name
+            for name, model in self.env.registry.items()
+            if name.startswith("spp.")
+            and not model._abstract
+            and any(
+                field.store and (fname == "payload" or fname.endswith("_payload"))
+                for fname, field in model._fields.items()
+            )
+        }
+        self.assertEqual(holding, set(self.PURGES))
+        for name, method in self.PURGES.items():
+            func = getattr(type(self.env[name]), method)
+            self.assertTrue(getattr(func, "_autovacuum", False), f"{name}.{method}")

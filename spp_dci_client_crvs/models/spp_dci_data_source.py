@@ -5,6 +5,7 @@ from datetime import date
 from odoo import fields, models
 from odoo.addons.spp_dci_client.client.service import records_of
 from odoo.addons.spp_dci_client.models.spp_dci_data_source import DCIClientUserError
+from odoo.addons.spp_dci_server.services.concurrency import RETRYABLE, job_retry
 from odoo.exceptions import AccessError, UserError
 
 from .. import mapping
@@ -118,11 +119,14 @@ class SppDciDataSource(models.Model):
 
     def _crvs_import_job(self, event, date_from=None, date_to=None):
         """Queue job of a background import; the result is the summary."""
-        run = self._crvs_import(
-            event,
-            date.fromisoformat(date_from) if date_from else None,
-            date.fromisoformat(date_to) if date_to else None,
-        )
+        try:
+            run = self._crvs_import(
+                event,
+                date.fromisoformat(date_from) if date_from else None,
+                date.fromisoformat(date_to) if date_to else None,
+            )
+        except RETRYABLE as exc:  # a concurrent transaction: the whole import runs again
+            raise job_retry(exc) from exc
         return f"{run.name}: {run.summary()}"
 
     def _crvs_import_async(self, event, date_from=None, date_to=None):

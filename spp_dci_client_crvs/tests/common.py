@@ -1,6 +1,7 @@
 # Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 import contextlib
 
+from odoo.addons.fastapi.pools import fastapi_app_pool
 from odoo.addons.spp_dci.dci import spec
 from odoo.addons.spp_dci_client.tests.common import StubRegistryMixin
 from odoo.tests import HttpCase, new_test_user
@@ -189,6 +190,9 @@ class CRVSCallbackCase(CRVSHttpCase):
             }
         )
         cls.endpoint._handle_registry_sync()
+        # the apps pooled for ROOT's paths may be another class's (rolled back) endpoint's
+        fastapi_app_pool.invalidate(cls.env)
+        cls.addClassCleanup(fastapi_app_pool.invalidate, cls.env)
 
     def setUp(self):
         super().setUp()

@@ -303,10 +303,10 @@ class SppDciRegistryDrDemo(models.AbstractModel):
         }
 
     @api.model
-    def _dci_search(self, criteria, max_page_size):
+    def _dci_search(self, criteria, max_page_size, max_depth=None):
         # The dr bundle types reg_records as one object (one person per search item):
         # answer the object when the page holds at most one person ({} when none).
-        data, pagination = super()._dci_search(criteria, max_page_size)
+        data, pagination = super()._dci_search(criteria, max_page_size, max_depth)
         records = data["reg_records"]
         if len(records) <= 1:
             data["reg_records"] = records[0] if records else {}

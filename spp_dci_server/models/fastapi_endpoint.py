@@ -35,6 +35,19 @@ class FastapiEndpoint(models.Model):
         "issuer; callers' receiver_id). Empty: the system parameter spp_dci.sender_id.",
     )
     dci_max_page_size = fields.Integer(string="Maximum Page Size", default=100)
+    dci_max_search_depth = fields.Integer(
+        string="Paging Depth (records)",
+        default=100_000,
+        help="A page must start within this many records (page_number x page_size): deeper "
+        "pages are refused with rjct.pagination.invalid, since each page reads every record "
+        "it skips. Callers narrow their query (e.g. by last_updated) to reach the others.",
+    )
+    dci_search_timeout = fields.Integer(
+        string="Search Time Limit (ms)",
+        default=3000,
+        help="PostgreSQL statement timeout of each search item (100 ms or more); a search "
+        "that takes longer is answered rjct.search.too_many_records_found. 0: no limit.",
+    )
     dci_max_items = fields.Integer(
         string="Maximum Items per Message",
         default=100,
@@ -77,7 +90,13 @@ class FastapiEndpoint(models.Model):
             endpoint.dci_transaction_count = counts.get(endpoint, 0)
 
     @api.constrains(
-        "app", "dci_registry_type", "dci_max_page_size", "dci_max_body_bytes", "dci_token_ttl"
+        "app",
+        "dci_registry_type",
+        "dci_max_page_size",
+        "dci_max_body_bytes",
+        "dci_token_ttl",
+        "dci_max_search_depth",
+        "dci_search_timeout",
     )
     def _check_dci_settings(self):
         for endpoint in self.filtered(lambda e: e.app == DCI_APP):
@@ -96,6 +115,10 @@ class FastapiEndpoint(models.Model):
                 )
             if endpoint.dci_clock_skew < 0:
                 raise ValidationError(_("The clock skew cannot be negative."))
+            if endpoint.dci_max_search_depth < endpoint.dci_max_page_size:
+                raise ValidationError(_("The paging depth must be at least one page."))
+            if endpoint.dci_search_timeout and endpoint.dci_search_timeout < 100:
+                raise ValidationError(_("The search time limit is 0 (none) or 100 ms or more."))
 
     @api.model
     def _fastapi_app_fields(self) -> list[str]:
@@ -104,6 +127,8 @@ class FastapiEndpoint(models.Model):
             "dci_registry_type",
             "dci_sender_id",
             "dci_max_page_size",
+            "dci_max_search_depth",
+            "dci_search_timeout",
             "dci_max_items",
             "dci_max_body_bytes",
             "dci_clock_skew",
@@ -118,6 +143,8 @@ class FastapiEndpoint(models.Model):
             root_path=self.root_path,
             registry_type=self.dci_registry_type,
             max_page_size=self.dci_max_page_size,
+            max_search_depth=self.dci_max_search_depth,
+            search_timeout_ms=self.dci_search_timeout,
             max_items=self.dci_max_items,
             max_body_bytes=self.dci_max_body_bytes,
             clock_skew=self.dci_clock_skew,

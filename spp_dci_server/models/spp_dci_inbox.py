@@ -6,6 +6,10 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.addons.spp_dci.dci.codes import MsgHeaderStatusReasonCode
 from odoo.addons.spp_dci.dci.errors import DCIError
+from odoo.exceptions import UserError
+
+from ..services import retention
+from ..services.concurrency import RETRYABLE, job_retry
 
 _logger = logging.getLogger(__name__)
 
@@ -16,6 +20,9 @@ CALLBACK_ACTIONS = [
     ("notify", "notify"),
     ("txn-on-status", "txn-on-status"),
 ]
+
+
+PURGED = "The payload was dropped after the retention period"
 
 
 class SppDciInbox(models.Model):
@@ -64,6 +71,8 @@ class SppDciInbox(models.Model):
     _message_unique = models.Constraint(
         "UNIQUE(sender_id, message_id)", "This sender already sent a message with this message_id."
     )
+    # the retention purge walks the rows that still hold a payload, oldest first
+    _payload_retention_index = models.Index(retention.payload_index("payload"))
 
     @api.model
     def _dci_redelivery(self, sender, action, message_id, data):
@@ -131,6 +140,9 @@ class SppDciInbox(models.Model):
     def _dci_dispatch(self):
         """Job: hand the callback to every installed handler."""
         self.ensure_one()
+        if not self.sudo().payload:
+            self.write({"state": "failed", "error": PURGED})
+            return PURGED
         handlers = self._dci_callback_handlers()
         if not handlers:
             return "no handler installed"
@@ -138,6 +150,8 @@ class SppDciInbox(models.Model):
             with self.env.cr.savepoint():
                 for handler in handlers:
                     handler._dci_handle_callback(self)
+        except RETRYABLE as exc:  # not the message's fault: queue_job runs the job again
+            raise job_retry(exc) from exc
         except Exception as exc:  # a handler bug must not lose the message
             _logger.exception("DCI callback %s: a handler failed", self.message_id)
             self.write({"state": "failed", "error": f"{exc.__class__.__name__}: {exc}"[:500]})
@@ -146,6 +160,16 @@ class SppDciInbox(models.Model):
         return f"handled by {', '.join(h._name for h in handlers)}"
 
     def action_reprocess(self):
+        if any(not record.sudo().payload for record in self):
+            raise UserError(self.env._("%s: nothing to process again.", PURGED))
         for record in self:
             record.write({"state": "received", "error": False})
             record.with_delay(channel="root.dci")._dci_dispatch()
+
+    @api.autovacuum
+    def _gc_old_payloads(self):
+        """Drop payloads of callbacks older than the retention period (a batch per call)."""
+        days = retention.retention_days(
+            self.env, retention.INBOX_DAYS, fallback_key=retention.TRANSACTION_DAYS
+        )
+        return retention.purge_batch(self.sudo(), days, payloads=("payload",))

@@ -11,6 +11,9 @@ from odoo.addons.spp_dci.dci.schemas.common import (
     utc_now,
 )
 from odoo.addons.spp_dci.dci.schemas.notify import NotifyEventRequest
+from odoo.tools import SQL
+
+from ..services import retention
 
 
 class SppDciNotification(models.Model):
@@ -49,6 +52,9 @@ class SppDciNotification(models.Model):
     )
     transaction_id = fields.Char(readonly=True)
     send_after = fields.Datetime(readonly=True)
+
+    # the retention purge walks the rows that still hold a payload, oldest first
+    _payload_retention_index = models.Index(retention.payload_index("delivery_payload"))
 
     @api.depends("subscription_id", "event_type", "event_count")
     def _compute_display_name(self):
@@ -162,3 +168,16 @@ class SppDciNotification(models.Model):
         self.write({"state": "built", "transaction_id": transaction_id, "event_count": len(events)})
         self._dci_queue_delivery(subscription.notify_uri, envelope)
         return f"{len(events)} event(s) queued for delivery"
+
+    @api.autovacuum
+    def _gc_old_payloads(self):
+        """Drop payloads of notifications older than the retention period (a batch per call)."""
+        days = retention.retention_days(
+            self.env, retention.NOTIFICATION_DAYS, fallback_key=retention.TRANSACTION_DAYS
+        )
+        return retention.purge_batch(
+            self.sudo(),
+            days,
+            payloads=("delivery_payload",),
+            where=SQL("delivery_state IN ('none', 'sent', 'failed')"),
+        )

@@ -8,6 +8,8 @@ from odoo.addons.spp_dci.dci.query import AttributeMap, paginate, translate_quer
 from odoo.addons.spp_dci.dci.schemas.common import DCI_VERSION
 from odoo.fields import Domain
 
+from ..services.totals import totals
+
 _logger = logging.getLogger(__name__)
 
 
@@ -194,8 +196,10 @@ class SppDciRegistry(models.AbstractModel):
         return spec, Domain.AND([Domain(list(spec.domain)), Domain(translated.domain)])
 
     @api.model
-    def _dci_search(self, criteria, max_page_size):
+    def _dci_search(self, criteria, max_page_size, max_depth=None):
         """Run one ``search_criteria``; return ``(data, pagination)`` dicts.
+
+        ``max_depth``: pages must start within that many records (see ``paginate``).
 
         :raises DCIError: with a SearchStatusReasonCode for this item.
         """
@@ -207,27 +211,28 @@ class SppDciRegistry(models.AbstractModel):
             reg_record_type=criteria.reg_record_type,
         )
         order = translate_sort(criteria.sort, spec.attributes)
-        page = paginate(criteria.pagination, max_page_size)
+        page = paginate(criteria.pagination, max_page_size, max_depth)
         # What a sender may see is the record type's base domain and attribute allow-list;
         # the endpoint user's multi-company rule is applied as resolved once per process
         # (evaluated by the ORM, its parent_of costs a query and a domain walk per search).
         Model = self.env[spec.model].sudo()
         domain = Domain.AND([domain, self._dci_company_domain(Model)])
-        # One query in the common case: when the page is not full, its size is the total.
+        # One query in the common case: one record more than the page says whether more follow.
         records = Model.search_fetch(
             domain, list(spec.fetch), order=order, limit=page.limit + 1, offset=page.offset
         )
-        if page.offset == 0 and len(records) <= page.limit:
-            total = len(records)
-        else:
-            total = Model.search_count(domain)
+        more = len(records) > page.limit
         records = records[: page.limit]
-        if not page.requested and total > page.limit:
+        if not page.requested and more:
             raise DCIError(
                 SearchStatusReasonCode.SEARCH_TOO_MANY_RECORDS_FOUND,
-                f"{total} records match; ask for them page by page "
+                f"more than {page.limit} records match; ask for them page by page "
                 f"(pagination.page_size <= {max_page_size})",
             )
+        if not more and (records or not page.offset):
+            total = page.offset + len(records)  # the last page: no count needed
+        else:
+            total = totals.count(Model, domain)  # once per search, reused by its next pages
         data = {
             "version": DCI_VERSION,
             "reg_type": self._dci_reg_type_uri,

@@ -1,7 +1,9 @@
 import logging
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
+from ..services import retention
 from ..services.answers import process_async_transaction
 from ..services.txn_status import txn_status_of
 
@@ -13,6 +15,7 @@ ACTIONS = [
     ("unsubscribe", "Unsubscribe"),
     ("txn-status", "Transaction Status"),
 ]
+PAYLOADS = ("request_payload", "response_payload", "delivery_payload")
 STATES = [
     ("received", "Received"),
     ("done", "Done"),
@@ -88,6 +91,8 @@ class SppDciTransaction(models.Model):
     )
     # the rate limit counts a sender's rows of the last minute (every worker and node)
     _sender_recent_index = models.Index("(sender_id, create_date)")
+    # the retention purge walks the rows that still hold a payload, oldest first
+    _payload_retention_index = models.Index(retention.payload_index(*PAYLOADS))
 
     @api.depends("action", "correlation_id")
     def _compute_display_name(self):
@@ -135,17 +140,13 @@ class SppDciTransaction(models.Model):
 
     @api.autovacuum
     def _gc_old_transactions(self):
-        """Drop payloads of finished transactions older than the retention period."""
-        days = int(
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("spp_dci_server.payload_retention_days", 90)
+        """Drop payloads of finished transactions older than the retention period.
+
+        One batch per call, oldest first; the autovacuum calls again while some remain.
+        """
+        return retention.purge_batch(
+            self.sudo(),
+            retention.retention_days(self.env, retention.TRANSACTION_DAYS),
+            payloads=PAYLOADS,
+            where=SQL("delivery_state IN ('none', 'sent', 'failed')"),
         )
-        if days <= 0:
-            return
-        limit = fields.Datetime.subtract(fields.Datetime.now(), days=days)
-        old = self.sudo().search(
-            [("create_date", "<", limit), ("delivery_state", "in", ("none", "sent", "failed"))],
-            limit=10000,
-        )
-        old.write({"request_payload": False, "response_payload": False, "delivery_payload": False})

@@ -13,8 +13,9 @@ errors become answers:
   (an ERR ACK, or a signed ``rjct`` envelope on the sync paths) - never a
   traceback, never a 500.
 
-Concurrency errors (serialization failure, deadlock, lock not available) are
-re-raised so that Odoo retries the whole request, as for any other route.
+Concurrency errors (serialization failure, deadlock, lock not available,
+Odoo's ConcurrencyError) are re-raised so that Odoo retries the whole request,
+as for any other route (``services/concurrency.py``).
 """
 
 import json
@@ -25,8 +26,8 @@ from starlette.exceptions import HTTPException
 from odoo.addons.fastapi.context import odoo_env_ctx
 from odoo.addons.spp_dci.dci.codes import ErrorCode
 from odoo.addons.spp_dci.dci.errors import DCIError
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
+from ..services.concurrency import RETRYABLE
 from ..services.context import DCIContext
 from ..services.replies import Reply, error_reply, render
 
@@ -53,7 +54,7 @@ class DCILastResortMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
-            if started or isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+            if started or isinstance(exc, RETRYABLE):
                 raise
             status, body, headers = self._answer(scope, exc)
             await send({"type": "http.response.start", "status": status, "headers": headers})

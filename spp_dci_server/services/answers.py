@@ -15,10 +15,10 @@ from datetime import datetime
 from odoo.addons.spp_dci.dci.codes import AckStatus
 from odoo.addons.spp_dci.dci.errors import DCIError, ack_body
 from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS, parse_request_envelope
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from . import transactions
 from .auth import check_local_rate
+from .concurrency import RETRYABLE, job_retry
 from .context import DCIContext
 from .handlers import LENIENT_MESSAGES, Exchange, process
 from .paths import ASYNC_PATHS, REPLY_ACTIONS
@@ -94,8 +94,8 @@ def process_async_transaction(txn):
     except DCIError as err:
         reply = rejection_envelope(ctx, reply_action, err, sender.client_id)
         values.update(status_reason_code=str(err.code), status_reason_message=err.message)
-    except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-        raise  # queue_job retries the job
+    except RETRYABLE as exc:
+        raise job_retry(exc) from exc  # queue_job runs the job again (bounded)
     except Exception:  # the caller gets a generic answer; the details stay with us
         _logger.exception("DCI: processing transaction %s failed", txn.correlation_id)
         err = internal_error()

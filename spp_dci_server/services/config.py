@@ -16,6 +16,10 @@ class EndpointConfig:
     root_path: str
     registry_type: str
     max_page_size: int = 100
+    #: a page must start within the first N records (OFFSET reads all it skips)
+    max_search_depth: int = 100_000
+    #: statement timeout of each search item, in ms (0: none)
+    search_timeout_ms: int = 3000
     max_items: int = 100
     max_body_bytes: int = 1024 * 1024
     clock_skew: int = 300

@@ -42,6 +42,7 @@ from odoo.addons.spp_dci.dci.schemas.txn import TxnStatusResponse
 
 from .paths import REPLY_ACTIONS
 from .replies import now_ts, rejection_envelope, sign_envelope
+from .search_limits import TimeLimit
 from .txn_status import only_references, txn_status_of, unknown_txn_status
 
 #: txn_type values whose txn_status each registry spec can represent. The social
@@ -158,8 +159,14 @@ def search(ctx, exchange, message, env=None):
     """``search``: each item against the registry implementation (``env``: read-only)."""
     impl = (env or ctx.env)[ctx.implementation_name()]
 
+    config = ctx.config
+    limit = TimeLimit(impl.env, config.search_timeout_ms)
+
     def answer(item):
-        data, pagination = impl._dci_search(item.search_criteria, ctx.config.max_page_size)
+        with limit:
+            data, pagination = impl._dci_search(
+                item.search_criteria, config.max_page_size, config.max_search_depth
+            )
         return {"data": data, "pagination": pagination}
 
     items = _answer_items(

@@ -2,6 +2,7 @@ from . import (
     test_delivery_settings,
     test_install,
     test_key_recovery,
+    test_retention,
     test_sender_secrets,
     test_token,
     test_token_failures,

@@ -7,18 +7,24 @@ which a small HTTP server started by the test receives. Every response body is
 validated against the DCI OpenAPI files (``$DCI_SPEC_DIR``).
 """
 
+import contextlib
 import json
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from odoo import sql_db
+from odoo.addons.queue_job.job import Job
 from odoo.addons.spp_dci.dci import spec
 from odoo.addons.spp_dci.dci.envelope import build_envelope, verify_envelope
 from odoo.addons.spp_dci.dci.http_signature import verify_response
 from odoo.addons.spp_dci.dci.keys import PublicKey, SigningKey
 from odoo.addons.spp_dci.dci.schemas.common import format_timestamp
 from odoo.tests import HttpCase
+from odoo.tools import mute_logger
+
+from ..services.totals import totals
 
 ALL_SCOPES = (
     "registry.search registry.subscribe registry.status registry.on-search "
@@ -120,6 +126,42 @@ class CallbackReceiver:
         self.server.server_close()
 
 
+class ConcurrencyMixin:
+    """Another, real transaction, and queue jobs run the way queue_job's runner runs them."""
+
+    @contextlib.contextmanager
+    def other_transaction(self):
+        """A second PostgreSQL connection; what it did is rolled back at the end."""
+        cr = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            cr.execute("SET lock_timeout = '5s'")  # never wait on this test for long
+            yield cr
+        finally:
+            cr.rollback()
+            cr.close()
+
+    def lock_timeout(self, value):
+        """Waiting on the other transaction becomes PostgreSQL's "lock not available"."""
+        self.env.cr.execute("SELECT set_config('lock_timeout', %s, true)", (value,))
+        self.addCleanup(self.env.cr.execute, "SET LOCAL lock_timeout TO DEFAULT")
+
+    def stored_job(self, method):
+        self.env.flush_all()
+        (record,) = self.env["queue.job"].search(
+            [("state", "=", "pending"), ("method_name", "=", method)]
+        )
+        return Job.load(self.env, record.uuid)
+
+    @mute_logger("odoo.sql_db")  # the statements cancelled by a lock timeout
+    def perform(self, job):
+        """What queue_job's runner does: the job in a savepoint, rolled back on failure."""
+        self.env.flush_all()
+        with self.env.cr.savepoint():
+            result = job.perform()
+        self.env.invalidate_all()
+        return result
+
+
 class DCIServerCase(HttpCase):
     """Base of the DCI server tests (a sender, its key, helpers)."""
 
@@ -175,6 +217,7 @@ class DCIServerCase(HttpCase):
         self.receiver.requests.clear()
         self.receiver.statuses.clear()
         self.receiver.connections = 0
+        totals.clear()  # counts of another test's (rolled back) records
 
     # --- HTTP ----------------------------------------------------------------------------
 

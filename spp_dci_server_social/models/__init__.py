@@ -1,1 +1,1 @@
-from . import registry_changes, spp_dci_registry_social
+from . import registry_changes, search_indexes, spp_dci_registry_social

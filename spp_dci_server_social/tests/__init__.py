@@ -1,11 +1,13 @@
 from . import (
     test_async,
     test_bad_input,
+    test_concurrency,
     test_headers_signatures,
     test_install,
     test_pipeline,
     test_receivers,
     test_resend,
+    test_search_limits,
     test_subscribe,
     test_subscribe_changes,
     test_subscribe_frequency,

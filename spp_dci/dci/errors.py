@@ -10,8 +10,17 @@ status reason code) and the HTTP status to answer with. It renders as:
   ``err.version.not_supported`` for ``rjct.version.invalid``) with the ``rjct.*``
   code at the start of ``error.message``.
 
+Every 4xx/5xx answer also carries :func:`problem_members` beside its DCI body: the
+``errors`` list of ``HttpErrorResponse`` (the exact code, ``rjct.*`` included) and
+the RFC 9457 members ``type``, ``title``, ``status`` and ``detail``, for gateways,
+HTTP libraries and test tools. No DCI schema sets ``additionalProperties: false``
+and the body signature covers ``header`` + ``message`` only, so they change neither
+the body's validity nor its signature.
+
 Messages are short and never contain a traceback or the rejected input.
 """
+
+from http import HTTPStatus
 
 from pydantic import ValidationError
 
@@ -85,13 +94,39 @@ class DCIError(Exception):
             return {}
         return {"Retry-After": str(int(self.retry_after))}
 
+    def problem_members(self, status=None) -> dict:
+        """The members this error adds to any 4xx/5xx body (see :func:`problem_members`)."""
+        return problem_members(self.code, self.message, status or self.http_status)
+
     def http_body(self) -> dict:
-        return http_error_body(self.code, self.message)
+        """``HttpErrorResponse`` with the RFC 9457 members."""
+        return self.problem_members()
 
 
 def http_error_body(code, message) -> dict:
     """``HttpErrorResponse`` body: ``{"errors": [{"code": ..., "message": ...}]}``."""
     return {"errors": [{"code": str(code), "message": _short(message)}]}
+
+
+# RFC 9457 4.2.1: with "about:blank" the title is the status phrase and the problem
+# is the HTTP status itself; the DCI code says the rest (``errors``, ``detail``).
+PROBLEM_TYPE = "about:blank"
+
+
+def problem_members(code, message, status) -> dict:
+    """``errors`` and the RFC 9457 members that every 4xx/5xx answer carries."""
+    status = int(status)
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    return {
+        **http_error_body(code, message),
+        "type": PROBLEM_TYPE,
+        "title": title,
+        "status": status,
+        "detail": _short(f"{code}: {message}"),
+    }
 
 
 def ack_body(ack_status, correlation_id, timestamp=None, error=None) -> dict:

@@ -3,6 +3,11 @@
 The routes read raw bodies (see dci.py), so FastAPI cannot infer their
 schemas; they are added here from the spp_dci pydantic models: request
 envelope, reply (sync envelope or ACK) and ``HttpErrorResponse`` for 401/403.
+Every error status we answer is declared with the body we answer it with
+(``services/replies.error_reply``): the DCI body and the ``ErrorMembers``
+(``errors`` and RFC 9457 ``type``, ``title``, ``status``, ``detail``); the token
+endpoint's add the RFC 6749 ``error``. No route takes FastAPI-validated
+parameters, so FastAPI's 422 is never answered and is not declared.
 """
 
 import logging
@@ -11,13 +16,55 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS
-from odoo.addons.spp_dci.dci.schemas.common import HttpErrorResponse
+from odoo.addons.spp_dci.dci.schemas.common import HttpErrorResponse, Response
 
 from ..services.paths import RECEIVER_PATHS, REGISTRY_PATHS
 
 _logger = logging.getLogger(__name__)
 
 REF = "#/components/schemas/{model}"
+
+# errors.problem_members, beside every error body
+ERROR_MEMBERS = {
+    "type": "object",
+    "required": ["errors", "type", "title", "status", "detail"],
+    "properties": {
+        "errors": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+        "type": {"type": "string", "format": "uri-reference"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+    },
+}
+OAUTH_ERRORS = (
+    "invalid_request",
+    "invalid_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "unauthorized_client",
+)
+TOKEN_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {"type": "string", "enum": list(OAUTH_ERRORS)},
+        "error_description": {"type": "string"},
+    },
+}
+# What a registry or receiver path answers besides 200/401/403 (see services/checks.py,
+# auth.py, the receivers): bad input, unknown transaction (receivers), duplicate
+# message_id, too large, not JSON, rate limit, internal error.
+ERROR_STATUSES = ("400", "404", "409", "413", "415", "429", "503")
+TOKEN_STATUSES = ("400", "401", "413", "429", "503")
+ERROR_REF = {"$ref": REF.format(model="ErrorMembers")}
 
 
 def _schemas(models):
@@ -45,7 +92,7 @@ def build_openapi(app, config):
         "description": "Access token from POST /oauth2/client/token (client credentials).",
     }
     paths = [p for p in (*REGISTRY_PATHS, *RECEIVER_PATHS) if p in ENDPOINTS]
-    wanted = [(HttpErrorResponse, "serialization")]
+    wanted = [(HttpErrorResponse, "serialization"), (Response, "serialization")]
     for path in paths:
         endpoint = ENDPOINTS[path]
         wanted += [
@@ -58,7 +105,12 @@ def build_openapi(app, config):
         _logger.exception("DCI: cannot generate the OpenAPI schemas of %s", config.root_path)
         return schema
     components.setdefault("schemas", {}).update(definitions)
-    error = _json(mapping[(HttpErrorResponse, "serialization")], "HttpErrorResponse")
+    components["schemas"]["ErrorMembers"] = ERROR_MEMBERS
+    components["schemas"]["OAuth2ErrorResponse"] = TOKEN_ERROR
+    error = _json(
+        {"allOf": [mapping[(HttpErrorResponse, "serialization")], ERROR_REF]},
+        "HttpErrorResponse with the RFC 9457 members",
+    )
     for path in paths:
         endpoint = ENDPOINTS[path]
         operation = schema["paths"].get(path, {}).get("post")
@@ -71,13 +123,30 @@ def build_openapi(app, config):
             },
         }
         reply = mapping[(endpoint.reply_model, "serialization")]
+        # error_reply: a signed rjct envelope on sync paths with one, else an ERR ACK
+        enveloped = endpoint.is_sync and endpoint.reply_action
+        refusal = _json(
+            {"allOf": [reply if enveloped else mapping[(Response, "serialization")], ERROR_REF]},
+            "Rejection: signed rjct envelope" if enveloped else "Rejection: ERR acknowledgement",
+        )
         operation["responses"] = {
             "200": _json(reply, "Reply" if endpoint.is_sync else "Acknowledgement"),
             "401": error,
             "403": error,
-            "default": _json(reply, "Rejection (ERR acknowledgement or rjct envelope)"),
+            **dict.fromkeys(ERROR_STATUSES, refusal),
+            "default": refusal,
         }
         operation["security"] = [{"Authorization": []}]
+    token_error = _json(
+        {
+            "allOf": [
+                mapping[(HttpErrorResponse, "serialization")],
+                ERROR_REF,
+                {"$ref": REF.format(model="OAuth2ErrorResponse")},
+            ]
+        },
+        "RFC 6749 error with the DCI errors and the RFC 9457 members",
+    )
     token = schema["paths"].get("/oauth2/client/token", {}).get("post")
     if token is not None:
         token["requestBody"] = {
@@ -111,9 +180,35 @@ def build_openapi(app, config):
                 },
                 "OAuth2ClientTokenResponse",
             ),
+            **dict.fromkeys(TOKEN_STATUSES, token_error),
+            "default": token_error,
+        }
+    jwks = schema["paths"].get("/.well-known/jwks.json", {}).get("get")
+    if jwks is not None:
+        jwks["responses"] = {
+            "200": _json(
+                {
+                    "type": "object",
+                    "required": ["keys"],
+                    "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
+                },
+                "JWKS (RFC 7517)",
+            ),
             "default": error,
         }
+    _drop_validation_errors(schema)
     return schema
+
+
+def _drop_validation_errors(schema):
+    """FastAPI's 422 (and its schemas): our routes read raw requests, it never happens."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                operation.get("responses", {}).pop("422", None)
+    schemas = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
 
 
 def install_openapi(app, config):

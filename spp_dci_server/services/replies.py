@@ -7,6 +7,7 @@ status, content type and ``Content-Digest`` (:func:`render`).
 Error bodies (:func:`error_reply`): 401/403 are ``HttpErrorResponse``; other
 errors are an ERR ACK on asynchronous paths and a signed ``status: rjct``
 callback envelope on the synchronous ones (their spec ``default`` response).
+Each also carries ``errors`` and the RFC 9457 members (``DCIError.problem_members``).
 """
 
 import json
@@ -115,5 +116,8 @@ def error_reply(ctx, path, err: DCIError, sender=None):
     endpoint = ENDPOINTS[path]
     if endpoint.is_sync and endpoint.reply_action:
         receiver = sender.client_id if sender else None
-        return Reply(status, rejection_envelope(ctx, endpoint.reply_action, err, receiver), headers)
-    return Reply(status, error_ack_body(err, str(uuid.uuid4())), headers)
+        body = rejection_envelope(ctx, endpoint.reply_action, err, receiver)
+    else:
+        body = error_ack_body(err, str(uuid.uuid4()))
+    # beside the envelope, outside what its signature covers (header + message)
+    return Reply(status, {**body, **err.problem_members(status)}, headers)

@@ -4,11 +4,18 @@ Failed attempts (unknown client id or wrong secret) are counted per client id
 and per source address in the database (``ratelimit.py``); past either limit
 the endpoint answers 429 with ``Retry-After`` before checking anything, even a
 correct secret, until the window has room again.
+
+Refusals are RFC 6749 5.2 errors: ``error`` (``invalid_request``, ``invalid_client``,
+``unsupported_grant_type``, ``invalid_scope``, ``unauthorized_client``) and
+``error_description``, with 400, or 401 for ``invalid_client``; 413 and 429 keep
+their status with ``invalid_request``. The DCI ``errors`` list and the RFC 9457
+members are beside them, as on every error answer.
 """
 
 import base64
 import binascii
 import logging
+import re
 from urllib.parse import parse_qs, unquote
 
 from odoo.addons.spp_dci.dci.codes import ErrorCode
@@ -23,6 +30,22 @@ _logger = logging.getLogger(__name__)
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# RFC 6749 5.2: error_description is printable ASCII without '"' and '\\'.
+NOT_DESCRIPTION = re.compile(r"[^\x20-\x21\x23-\x5b\x5d-\x7e]")
+
+
+class TokenRefusal(DCIError):
+    """A refusal with its RFC 6749 ``error`` (400 unless told)."""
+
+    def __init__(self, oauth_error, code, message, http_status=400):
+        super().__init__(code, message, http_status)
+        self.oauth_error = oauth_error
+
+
+def oauth_error(err: DCIError) -> str:
+    if isinstance(err, TokenRefusal):
+        return err.oauth_error
+    return "invalid_client" if err.http_status == 401 else "invalid_request"
 
 
 def token_reply(ctx, headers, body, address=None):
@@ -33,13 +56,18 @@ def token_reply(ctx, headers, body, address=None):
         headers_out = {**NO_STORE, **err.http_headers}
         if err.http_status == 401:
             headers_out["WWW-Authenticate"] = 'Basic realm="dci"'
-        return Reply(err.http_status, err.http_body(), headers_out)
+        answer = {
+            "error": oauth_error(err),
+            "error_description": NOT_DESCRIPTION.sub("?", err.message),
+            **err.http_body(),
+        }
+        return Reply(err.http_status, answer, headers_out)
 
 
 def _issue(ctx, headers, body, address):
     content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != FORM_TYPE:
-        raise DCIError(ErrorCode.REQUEST_BAD, f"the token request must be {FORM_TYPE}", 415)
+        raise DCIError(ErrorCode.REQUEST_BAD, f"the token request must be {FORM_TYPE}")
     if body is None:
         raise DCIError(ErrorCode.REQUEST_BAD, "the token request is too large", 413)
     values = _form(body)
@@ -49,8 +77,12 @@ def _issue(ctx, headers, body, address):
         if client_id and client_id != basic[0]:
             raise DCIError(ErrorCode.REQUEST_BAD, "client_id differs from the Basic credentials")
         client_id, secret = basic
-    if values.get("grant_type") != "client_credentials":
-        raise DCIError(ErrorCode.REQUEST_BAD, "grant_type must be client_credentials")
+    if not values.get("grant_type"):
+        raise DCIError(ErrorCode.REQUEST_BAD, "grant_type is required")
+    if values["grant_type"] != "client_credentials":
+        raise TokenRefusal(
+            "unsupported_grant_type", ErrorCode.REQUEST_BAD, "grant_type must be client_credentials"
+        )
     if not client_id or not secret:
         raise DCIError(ErrorCode.REQUEST_BAD, "client_id and client_secret are required")
     if "\x00" in client_id or "\x00" in secret:  # Basic credentials: percent-decoded
@@ -63,13 +95,18 @@ def _issue(ctx, headers, body, address):
         _logger.info("DCI: token refused to client id %.64r from %s", client_id, address)
         raise DCIError(ErrorCode.REQUEST_UNAUTHORIZED, "invalid client credentials", 401)
     check_local_rate(ctx, sender)
-    check_registry_type(ctx, sender)
+    try:
+        check_registry_type(ctx, sender)
+    except DCIError as err:
+        raise TokenRefusal("unauthorized_client", err.code, err.message) from None
     requested = values.get("scope", "").split()
     if requested:
         refused = sorted(set(requested) - set(sender.scopes))
         if refused:
-            raise DCIError(
-                ErrorCode.REQUEST_FORBIDDEN, f"scope not allowed: {' '.join(refused)}", 403
+            raise TokenRefusal(
+                "invalid_scope",
+                ErrorCode.REQUEST_FORBIDDEN,
+                f"scope not allowed: {' '.join(refused)}",
             )
         scopes = list(dict.fromkeys(requested))
     else:

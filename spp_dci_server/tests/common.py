@@ -12,11 +12,13 @@ import json
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo import sql_db
 from odoo.addons.queue_job.job import Job
 from odoo.addons.spp_dci.dci import spec
+from odoo.addons.spp_dci.dci.codes import MsgHeaderStatusReasonCode
 from odoo.addons.spp_dci.dci.envelope import build_envelope, verify_envelope
 from odoo.addons.spp_dci.dci.http_signature import verify_response
 from odoo.addons.spp_dci.dci.keys import PublicKey, SigningKey
@@ -308,12 +310,31 @@ class DCIServerCase(HttpCase):
         spec.validate_response(spec_name or self.spec_name, path, body, status=response.status_code)
         return body
 
+    def assertErrorMembers(self, response, code=None):
+        """A 4xx/5xx answer: JSON, with ``errors`` and the RFC 9457 members; returns the body."""
+        self.assertGreaterEqual(response.status_code, 400, response.text)
+        content_type = response.headers.get("Content-Type", "")
+        self.assertEqual(content_type.split(";")[0].strip(), "application/json", content_type)
+        body = response.json()
+        # the errors list is the spec's HttpErrorResponse (401 answers it on every path)
+        spec.validate_response("social", "/registry/search", {"errors": body.get("errors")}, 401)
+        self.assertTrue(body["errors"], body)
+        reason = body["errors"][0]["code"]
+        self.assertEqual(body.get("type"), "about:blank", body)
+        self.assertEqual(body.get("title"), HTTPStatus(response.status_code).phrase, body)
+        self.assertEqual(body.get("status"), response.status_code, body)
+        self.assertTrue(body.get("detail", "").startswith(f"{reason}: "), body)
+        if code:
+            self.assertEqual(reason, code, body)
+        return body
+
     def assertHttpError(self, response, status, code):
         self.assertEqual(response.status_code, status, response.text)
         body = response.json()
         # every DCI path answers 401 with the spec's HttpErrorResponse: validate against it
         spec.validate_response("social", "/registry/search", body, status=401)
         self.assertEqual(body["errors"][0]["code"], code, body)
+        self.assertErrorMembers(response, code)
         return body
 
     def assertErrAck(self, response, status, code, path="/registry/search"):
@@ -321,6 +342,9 @@ class DCIServerCase(HttpCase):
         body = self.assertSpecResponse(path, response)
         self.assertEqual(body["message"]["ack_status"], "ERR", body)
         self.assertEqual(body["message"]["error"]["code"], code, body)
+        reason = self.assertErrorMembers(response)["errors"][0]["code"]
+        if reason != code:  # a rjct.* reason: err.* in the ACK, the reason leading its message
+            self.assertTrue(body["message"]["error"]["message"].startswith(reason), body)
         return body
 
     def assertRejected(
@@ -335,6 +359,13 @@ class DCIServerCase(HttpCase):
         if text:
             self.assertIn(text, body["header"].get("status_reason_message", ""), body)
         self.assertTrue(body.get("signature"), "rejections are signed")
+        if status >= 400:
+            reason = self.assertErrorMembers(response, reason_code)["errors"][0]["code"]
+            if reason in set(MsgHeaderStatusReasonCode):  # what status_reason_code can hold
+                self.assertEqual(body["header"].get("status_reason_code"), reason, body)
+            else:  # the field allows header reason codes only: the code leads the text
+                self.assertNotIn("status_reason_code", body["header"], body)
+                self.assertTrue(body["header"]["status_reason_message"].startswith(reason), body)
         return body
 
     def our_public_keys(self):

@@ -91,7 +91,7 @@ class TestToken(DCIServerCase):
                 400,
                 "err.request.bad",
             ),
-            ({**good, "scope": "registry.search mapper.link"}, 403, "err.request.forbidden"),
+            ({**good, "scope": "registry.search mapper.link"}, 400, "err.request.forbidden"),
         ]
         for form, status, code in cases:
             with self.subTest(form=form):
@@ -100,7 +100,7 @@ class TestToken(DCIServerCase):
                 self.assertNotIn("access_token", response.text)
         # JSON instead of a form
         response = self.opener.post(self.base_url() + url, json=good, timeout=30)
-        self.assertHttpError(response, 415, "err.request.bad")
+        self.assertHttpError(response, 400, "err.request.bad")
         # the secret is never in the answer or the sender's readable fields
         self.assertNotIn(CLIENT_SECRET, json.dumps(self.sender.read()[0], default=str))
 
@@ -177,7 +177,8 @@ class TestToken(DCIServerCase):
                 "client_secret": CLIENT_SECRET,
             },
         )
-        self.assertHttpError(response, 403, "err.request.forbidden")
+        self.assertHttpError(response, 400, "err.request.forbidden")
+        self.assertEqual(response.json()["error"], "unauthorized_client")
         # deactivating a sender invalidates its tokens at once
         token = self.get_token()
         self.sender.active = False

@@ -38,7 +38,7 @@ from odoo.addons.spp_dci.dci.signature import SignatureError, signing_payload
 
 from .callbacks import check_callback_url
 from .handlers import LENIENT_MESSAGES
-from .paths import ASYNC, REGISTRY_PATHS
+from .paths import ASYNC, CALLBACK_PATHS, REGISTRY_PATHS, default_callback_url
 
 _logger = logging.getLogger(__name__)
 
@@ -167,6 +167,29 @@ def request_digest(data, body):
     return hashlib.sha256(payload).hexdigest()
 
 
+def check_sender_uri(path, sender, sender_uri):
+    """The callback URL of an async request: ``sender_uri``, else the sender's default.
+
+    The spec lets ``sender_uri`` be left out when a default was configured at
+    onboarding; the default passes the same callback checks as a given one.
+    """
+    if sender_uri:
+        return check_callback_url(sender_uri, sender.callback_hosts, sender.allow_private_callbacks)
+    default = default_callback_url(sender.callback_base_url, CALLBACK_PATHS[path])
+    if not default:
+        raise DCIError(
+            ErrorCode.SENDER_URI_INVALID,
+            "header.sender_uri is required for asynchronous requests "
+            "(no default callback URL is configured for this sender)",
+        )
+    return check_callback_url(
+        default,
+        sender.callback_hosts,
+        sender.allow_private_callbacks,
+        field="the sender's default callback URL",
+    )
+
+
 def check_request(ctx, path, sender, data, body):
     """Steps 4-5 of the module docstring for a registry path; a CheckedRequest."""
     endpoint = ENDPOINTS[path]
@@ -182,9 +205,7 @@ def check_request(ctx, path, sender, data, body):
         )
     sender_uri = None
     if mode == ASYNC:
-        sender_uri = check_callback_url(
-            header.sender_uri, sender.callback_hosts, sender.allow_private_callbacks
-        )
+        sender_uri = check_sender_uri(path, sender, header.sender_uri)
     return CheckedRequest(
         path=path,
         action=str(endpoint.action),

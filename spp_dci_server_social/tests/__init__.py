@@ -1,6 +1,7 @@
 from . import (
     test_async,
     test_bad_input,
+    test_default_callback,
     test_headers_signatures,
     test_install,
     test_pipeline,

@@ -1,5 +1,6 @@
 from . import (
     test_client_async,
+    test_client_callback_headers,
     test_client_errors,
     test_client_resend,
     test_client_sync,

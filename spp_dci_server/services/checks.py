@@ -97,15 +97,19 @@ def read_json(ctx, headers, body):
     return data
 
 
-def check_envelope(sender, data, message_required=True):
-    """Shape, sender identity and DCI signature; returns the signature state and kid."""
+def check_envelope(sender, data, callback=False):
+    """Shape, sender identity and DCI signature; returns the signature state and kid.
+
+    ``callback``: a callback header (``MsgCallbackHeader``) may leave out
+    ``message`` and ``sender_id``; the peer is then the one its token names.
+    """
     header = data.get("header")
     if not isinstance(header, dict):
         raise DCIError(ErrorCode.REQUEST_BAD, "header: Input should be an object")
     message = data.get("message")
-    if (message_required or "message" in data) and not isinstance(message, dict):
+    if (not callback or "message" in data) and not isinstance(message, dict):
         raise DCIError(ErrorCode.REQUEST_BAD, "message: Input should be an object")
-    if header.get("sender_id") != sender.client_id:
+    if (not callback or "sender_id" in header) and header.get("sender_id") != sender.client_id:
         raise DCIError(
             ErrorCode.SENDER_ID_INVALID, "header.sender_id is not the authenticated client"
         )
@@ -124,6 +128,7 @@ def check_envelope(sender, data, message_required=True):
             require_signature=sender.signature_policy != "off",
             expected_sender_id=sender.client_id,
             max_validity=MAX_SIGNATURE_VALIDITY,
+            callback_sender_id=sender.client_id if callback else None,
         )
     except SignatureError as exc:
         raise DCIError(exc.code, f"signature rejected ({exc.reason}): {exc}") from None
@@ -139,7 +144,8 @@ def check_envelope(sender, data, message_required=True):
     return "verified", verified.key_id
 
 
-def check_header(ctx, header):
+def check_header(ctx, header, receiver_ids=None):
+    """Version, message_ts and receiver_id (one of ``receiver_ids``, default: our id)."""
     if header.version != DCI_VERSION:
         raise DCIError(MsgHeaderStatusReasonCode.VERSION_INVALID, f"version must be {DCI_VERSION}")
     skew = abs((utc_now() - header.message_ts).total_seconds())
@@ -149,7 +155,7 @@ def check_header(ctx, header):
             f"message_ts is {int(skew)} s away from our clock "
             f"(at most {ctx.config.clock_skew} s allowed)",
         )
-    if header.receiver_id and header.receiver_id != ctx.our_id:
+    if header.receiver_id and header.receiver_id not in (receiver_ids or (ctx.our_id,)):
         raise DCIError(ErrorCode.RECEIVER_ID_INVALID, f"receiver_id must be {ctx.our_id!r}")
 
 

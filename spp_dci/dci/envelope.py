@@ -68,11 +68,14 @@ def verify_envelope(
     now=None,
     clock_skew: int = DEFAULT_CLOCK_SKEW,
     max_validity: int | None = None,
+    callback_sender_id: str | None = None,
 ) -> VerifiedSignature | None:
     """Verify ``envelope["signature"]`` over its header and message.
 
     The signer named in ``kidId`` must equal ``header.sender_id`` (and
     ``expected_sender_id`` when given, e.g. the authenticated OAuth client).
+    ``callback_sender_id``: the signer of a callback whose header has no
+    ``sender_id`` (optional in ``MsgCallbackHeader``), known from its token.
     Returns ``None`` only for an unsigned envelope with ``require_signature=False``.
 
     :raises SignatureError: a subclass per failure (``SignatureMissing`` when
@@ -92,6 +95,9 @@ def verify_envelope(
             raise SignatureMissing("the envelope is not signed")
         return None
     header_sender = header.get("sender_id")
+    if header_sender is None and callback_sender_id is not None:
+        # MsgCallbackHeader makes sender_id optional: the peer known otherwise signs
+        header_sender = callback_sender_id
     if expected_sender_id is not None and header_sender != expected_sender_id:
         raise SenderMismatch("header.sender_id is not the expected sender")
     if not isinstance(header_sender, str) or not header_sender:

@@ -609,8 +609,12 @@ class DCIClient:
             f"The registry answered HTTP {status}{detail}.", http_status=status, code=code
         )
 
-    def _verify(self, data: dict):
-        """Check the answer's signature; returns the verifying kid (None: unsigned, allowed)."""
+    def _verify(self, data: dict, callback=False):
+        """Check the answer's signature; returns the verifying kid (None: unsigned, allowed).
+
+        ``callback``: the header may leave out ``sender_id`` (``MsgCallbackHeader``);
+        the signer must then be this registry.
+        """
         resolver = self.settings.key_resolver
         if resolver is None:
             if self.settings.require_signature:
@@ -621,7 +625,10 @@ class DCIClient:
             resolver = lambda sender_id, key_id: None  # noqa: E731 - unsigned allowed, signed unknown
         try:
             verified = verify_envelope(
-                data, resolver, require_signature=self.settings.require_signature
+                data,
+                resolver,
+                require_signature=self.settings.require_signature,
+                callback_sender_id=self.settings.registry_sender_id if callback else None,
             )
         except (SignatureError, JWKSError) as exc:
             raise describe_signature_error(exc) from exc
@@ -661,7 +668,7 @@ class DCIClient:
                 f"The callback does not follow the DCI 1.0.0 spec: {exc.message}"
             ) from exc
         self._check_sender(data)
-        key_id = self._verify(data)
+        key_id = self._verify(data, callback=True)
         return SyncResult(envelope.header, envelope.message, data, key_id, envelope)
 
     def _check_sender(self, data):

@@ -53,16 +53,20 @@ class SppDciClientReceiver(models.AbstractModel):
     _dci_callback_handler = True
 
     @api.model
-    def _dci_accept(self, action, data):
-        """Run every check; returns ``(data_source, transaction, result)``, or raises DCIError."""
+    def _dci_accept(self, action, data, sender):
+        """Run every check; returns ``(data_source, transaction, result)``, or raises DCIError.
+
+        ``sender``: the ``spp.dci.sender`` the DCI app authenticated (its token).
+        ``header.sender_id`` is optional on callbacks (``MsgCallbackHeader``);
+        without it the registry is the one the token names, the only one whose
+        ``sender_id`` the DCI app would have let through.
+        """
         action = str(Action(action))
         if action not in RECEIVED_ACTIONS:
             raise DCIError(
                 ErrorCode.REQUEST_NOT_FOUND, f"{action} is not a callback this client receives"
             )
-        sender_id = _sender(data)
-        if not sender_id:
-            raise DCIError(ErrorCode.SENDER_ID_INVALID, "header.sender_id is required on callbacks")
+        sender_id = _sender(data) or sender.client_id
         source = (
             self.env["spp.dci.data.source"]
             .sudo()

@@ -77,6 +77,17 @@ class SppDciClientTransaction(models.Model):
     total_count = fields.Integer(
         readonly=True, help="header.total_count announced by the registry."
     )
+    pagination_requested = fields.Boolean(
+        readonly=True,
+        help="The search asked for one page (search_criteria.pagination): its first "
+        "answer completes the transaction. Otherwise a registry may push the pages of "
+        "a result as separate on-search callbacks; the transaction waits for all of them.",
+    )
+    pages_received = fields.Json(
+        readonly=True,
+        help="Per reference_id of a paginated result: the page numbers received and the "
+        "last page ({'pages': [1, 2], 'last': 3}).",
+    )
 
     _transaction_id_unique = models.Constraint(
         "UNIQUE(transaction_id)", "Transaction ids are unique."
@@ -99,6 +110,13 @@ class SppDciClientTransaction(models.Model):
             vals["record_count"] = self.record_count + sum(
                 len(records_of(i)) for i in message.search_response
             )
+            if not self.pagination_requested:
+                vals["pages_received"] = pages = _pages_received(
+                    self.pages_received, message.search_response
+                )
+                complete = all(
+                    set(range(1, p["last"] + 1)) <= set(p["pages"]) for p in pages.values()
+                )
             if header.total_count is not None:
                 vals["total_count"] = header.total_count
                 if (
@@ -223,3 +241,26 @@ class SppDciClientTransaction(models.Model):
                 "type": "info",
             },
         }
+
+
+def _pages_received(received, items):
+    """``pages_received`` once ``items`` (on-search items) are added to ``received``.
+
+    An item with ``pagination`` is one page of ``ceil(total_count / page_size)``
+    (at least 1); an item without it, or rejected, is its whole answer.
+    """
+    pages = {
+        ref: {"pages": list(p["pages"]), "last": p["last"]} for ref, p in (received or {}).items()
+    }
+    for item in items:
+        pagination = item.pagination
+        if pagination is None or item.status == RequestStatus.RJCT:
+            last, number = 1, 1
+        else:
+            size, total = int(pagination.page_size), int(pagination.total_count)
+            last, number = max(1, -(-total // size)), int(pagination.page_number)
+        entry = pages.setdefault(str(item.reference_id), {"pages": [], "last": last})
+        entry["last"] = last
+        if number not in entry["pages"]:
+            entry["pages"] = sorted([*entry["pages"], number])
+    return pages

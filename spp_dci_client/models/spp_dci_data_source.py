@@ -524,11 +524,12 @@ class SppDciDataSource(models.Model):
                 time.sleep(0.1 * (attempt + 1))
         return record_id
 
-    def _dci_send_async(self, action, send, *, reference_ids=None, description=None):
+    def _dci_send_async(self, action, send, *, reference_ids=None, description=None, values=None):
         """Open a pending transaction, send the request, record the ACK.
 
         ``send(client, sender_uri, transaction_id)`` performs the request and
-        returns the ACK message. Returns a dict ``id``, ``transaction_id``,
+        returns the ACK message; ``values``: more fields of the transaction.
+        Returns a dict ``id``, ``transaction_id``,
         ``correlation_id``, ``ack_status`` (None when the ACK was lost to a
         timeout and the registry refused the re-send as a duplicate: the
         transaction stays pending, reconciled through txn status).
@@ -552,6 +553,7 @@ class SppDciDataSource(models.Model):
                     "user_id": self.env.uid,
                     "description": description,
                     "reference_ids": reference_ids,
+                    **(values or {}),
                 },
             )
             try:
@@ -614,7 +616,13 @@ class SppDciDataSource(models.Model):
                 locale=locale,
             )
 
-        return self._dci_send_async(Action.SEARCH, send, description=f"{query_type} search")
+        return self._dci_send_async(
+            Action.SEARCH,
+            send,
+            description=f"{query_type} search",
+            # a page asked for is the whole answer; otherwise the registry may push pages
+            values={"pagination_requested": bool(criteria.get("pagination"))},
+        )
 
     def _dci_subscribe(
         self, reg_event_type, filter_type, filter_, notify_record_type, *, frequency=None, **extra

@@ -27,6 +27,12 @@ class SppDciInbox(models.Model):
     )
 
     @api.model
+    def _dci_receiver_ids(self):
+        """Ours, plus the own sender id of every data source that has one."""
+        sources = self.env["spp.dci.data.source"].sudo().search([("sender_id", "!=", False)])
+        return super()._dci_receiver_ids() | set(sources.mapped("sender_id"))
+
+    @api.model
     def _dci_receive(self, config, sender, action, data, envelope, signature_state, kid):
         """Accept a callback only if it answers one of our data sources.
 
@@ -41,7 +47,7 @@ class SppDciInbox(models.Model):
         url = (config.root_path or "") + RECEIVED_ACTIONS.get(str(action), "")
         source = None
         try:
-            source, transaction, result = receiver._dci_accept(action, data)
+            source, transaction, result = receiver._dci_accept(action, data, sender)
             inbox = super()._dci_receive(
                 config, sender, action, data, envelope, signature_state, kid
             )

@@ -315,15 +315,21 @@ class StubRegistry:
             ]
         return list(self.records)  # expression / predicate: the stub returns everything
 
-    def search_items(self, request):
+    def search_items(self, request, page=None):
+        """The items answering ``request``; ``page`` ``{page_size, page_number}``: the page
+        the stub pushes of its own accord when the request asked for none."""
         items = []
         for search in request["message"]["search_request"]:
             criteria = search["search_criteria"]
             matches = self._matches(criteria)
-            pagination = criteria.get("pagination") or {
-                "page_size": max(len(matches), 1),
-                "page_number": 1,
-            }
+            pagination = (
+                criteria.get("pagination")
+                or page
+                or {
+                    "page_size": max(len(matches), 1),
+                    "page_number": 1,
+                }
+            )
             size, number = pagination["page_size"], pagination.get("page_number", 1)
             page = matches[(number - 1) * size : number * size]
             items.append(
@@ -351,8 +357,8 @@ class StubRegistry:
             )
         return items
 
-    def on_search(self, request, correlation_id=None):
-        items = self.search_items(request)
+    def on_search(self, request, correlation_id=None, page=None):
+        items = self.search_items(request, page)
         header = self._callback_header("on-search", request["header"], len(items))
         transaction_id = request["message"]["transaction_id"]
         if self.mode == "wrong_txn":
@@ -560,10 +566,11 @@ class StubRegistry:
         request = pending["request"]
         header_in = request["header"]
         mode = overrides.pop("mode", None)
+        header_changes = overrides.pop("header", {})  # a value None leaves the field out
         correlation_id = overrides.pop("correlation_id", pending["correlation_id"])
         transaction_id = overrides.pop("transaction_id", request["message"]["transaction_id"])
         if pending["path"] == "/registry/search":
-            h, m = self.on_search(request, correlation_id)
+            h, m = self.on_search(request, correlation_id, overrides.pop("page", None))
             m["transaction_id"] = transaction_id
         elif pending["path"] == "/registry/subscribe":
             h = self._callback_header("on-subscribe", header_in, 1)
@@ -614,6 +621,11 @@ class StubRegistry:
             }
         else:
             raise AssertionError(f"no callback for {pending['path']}")
+        for name, value in header_changes.items():
+            if value is None:
+                h.pop(name, None)
+            else:
+                h[name] = value
         return header_in.get("sender_uri"), self.envelope(h, m, mode=mode)
 
     def deliver(self, pending=None, url=None, **overrides):

@@ -75,6 +75,15 @@ class SppDciInbox(models.Model):
     _payload_retention_index = models.Index(retention.payload_index("payload"))
 
     @api.model
+    def _dci_receiver_ids(self):
+        """Our ids a callback may be addressed to (``receiver_id``), besides the endpoint's.
+
+        The system-wide sender id here; addons that send requests under other ids
+        (a data source's own sender id) add theirs.
+        """
+        return {self.env["spp.dci.signing.key"].sudo()._dci_sender_id()}
+
+    @api.model
     def _dci_redelivery(self, sender, action, message_id, data):
         """The stored callback that ``data`` delivers again, or an empty recordset.
 

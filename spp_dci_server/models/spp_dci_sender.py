@@ -3,6 +3,7 @@ import hmac
 import json
 import logging
 import secrets
+from urllib.parse import urlsplit
 
 from odoo import _, api, fields, models, tools
 from odoo.addons.spp_dci.dci.keys import SUPPORTED_ALGORITHMS, KeyMaterialError, PublicKey
@@ -96,11 +97,20 @@ class SppDciSender(models.Model):
         help="Allow callbacks to private, loopback or link-local addresses and over plain "
         "http:// (internal networks and tests only).",
     )
+    callback_base_url = fields.Char(
+        string="Default Callback URL",
+        tracking=True,
+        help="The callback address agreed at onboarding, used when an asynchronous request has "
+        "no header.sender_uri: <this URL>/registry/on-search, /registry/on-subscribe, "
+        "/registry/on-unsubscribe, /registry/txn/on-status and /registry/notify. It must pass "
+        "the same callback host checks as a sender_uri. Empty: sender_uri is required.",
+    )
     notify_uri = fields.Char(
         string="Notify URI",
         tracking=True,
         help="Where to POST /registry/notify for this sender's subscriptions. Empty: the "
-        "subscribe request's sender_uri with its last segment 'on-subscribe' replaced by 'notify'.",
+        "subscribe request's sender_uri with its last segment 'on-subscribe' replaced by 'notify', "
+        "else the default callback URL's /registry/notify.",
     )
     callback_token_url = fields.Char(
         string="Callback Token URL",
@@ -202,6 +212,29 @@ class SppDciSender(models.Model):
             unknown = set(sender._dci_registry_types()) - set(REGISTRY_TYPES)
             if unknown:
                 raise ValidationError(_("Unknown registry type(s): %s", ", ".join(sorted(unknown))))
+
+    @api.constrains("callback_base_url")
+    def _check_callback_base_url(self):
+        for sender in self.filtered("callback_base_url"):
+            try:
+                parts = urlsplit(sender.callback_base_url)
+            except ValueError:
+                parts = None
+            if (
+                not parts
+                or parts.scheme not in ("https", "http")
+                or not parts.hostname
+                or parts.username
+                or parts.password
+                or parts.query
+                or parts.fragment
+            ):
+                raise ValidationError(
+                    _(
+                        "The default callback URL must be an absolute http(s) URL without "
+                        "credentials, query or fragment (the callback paths are appended to it)."
+                    )
+                )
 
     @api.constrains("signature_policy")
     def _log_signature_policy(self):
@@ -331,6 +364,7 @@ class SppDciSender(models.Model):
             rate_limit=sender.rate_limit,
             callback_hosts=sender.callback_hosts or "",
             allow_private_callbacks=bool(sender.allow_private_callbacks),
+            callback_base_url=sender.callback_base_url or None,
             keys={
                 key.kid: key._dci_public_key()
                 for key in sender.key_ids.filtered("active")

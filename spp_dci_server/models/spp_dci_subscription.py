@@ -15,6 +15,7 @@ from odoo.addons.spp_dci.dci.schemas.search import ExpressionQuery
 from odoo.addons.spp_dci.dci.schemas.subscribe import SubscribeCriteria
 
 from ..services.callbacks import check_callback_url
+from ..services.paths import NOTIFY_PATH, default_callback_url
 
 #: Event types a subscription may ask for (the social NotifyEventRequest enum).
 EVENT_TYPES = [
@@ -183,10 +184,12 @@ class SppDciSubscription(models.Model):
         if not uri and sender_uri and sender_uri.rstrip("/").endswith("/on-subscribe"):
             uri = sender_uri.rstrip("/")[: -len("on-subscribe")] + "notify"
         if not uri:
+            uri = default_callback_url(sender.callback_base_url, NOTIFY_PATH)
+        if not uri:
             raise DCIError(
                 SubscribeStatusReasonCode.NOTIFY_DETAILS_INVALID,
-                "no notify URI: the sender has none configured and sender_uri "
-                "does not end with /on-subscribe",
+                "no notify URI: the sender has neither a notify URI nor a default callback "
+                "URL configured and sender_uri does not end with /on-subscribe",
             )
         try:
             return check_callback_url(

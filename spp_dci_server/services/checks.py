@@ -43,7 +43,7 @@ from odoo.addons.spp_dci.dci.signature import SignatureError, signing_payload
 
 from .callbacks import check_callback_url
 from .handlers import LENIENT_MESSAGES
-from .paths import ASYNC, REGISTRY_PATHS
+from .paths import ASYNC, CALLBACK_PATHS, REGISTRY_PATHS, default_callback_url
 
 _logger = logging.getLogger(__name__)
 
@@ -102,9 +102,11 @@ def read_json(ctx, headers, body):
     return data
 
 
-def check_envelope(sender, data, message_required=True):
+def check_envelope(sender, data, callback=False):
     """Shape, sender identity and DCI signature.
 
+    ``callback``: a callback header (``MsgCallbackHeader``) may leave out
+    ``message`` and ``sender_id``; the peer is then the one its token names.
     Returns the signature state, the kid and the verified body digest
     (``SHA-256=<base64>``, None when unsigned), so the message is canonicalised once.
     """
@@ -112,9 +114,9 @@ def check_envelope(sender, data, message_required=True):
     if not isinstance(header, dict):
         raise DCIError(ErrorCode.REQUEST_BAD, "header: Input should be an object")
     message = data.get("message")
-    if (message_required or "message" in data) and not isinstance(message, dict):
+    if (not callback or "message" in data) and not isinstance(message, dict):
         raise DCIError(ErrorCode.REQUEST_BAD, "message: Input should be an object")
-    if header.get("sender_id") != sender.client_id:
+    if (not callback or "sender_id" in header) and header.get("sender_id") != sender.client_id:
         raise DCIError(
             ErrorCode.SENDER_ID_INVALID, "header.sender_id is not the authenticated client"
         )
@@ -133,6 +135,7 @@ def check_envelope(sender, data, message_required=True):
             require_signature=sender.signature_policy != "off",
             expected_sender_id=sender.client_id,
             max_validity=MAX_SIGNATURE_VALIDITY,
+            callback_sender_id=sender.client_id if callback else None,
         )
     except SignatureError as exc:
         raise DCIError(exc.code, f"signature rejected ({exc.reason}): {exc}") from None
@@ -148,7 +151,8 @@ def check_envelope(sender, data, message_required=True):
     return "verified", verified.key_id, verified.digest
 
 
-def check_header(ctx, header):
+def check_header(ctx, header, receiver_ids=None):
+    """Version, message_ts and receiver_id (one of ``receiver_ids``, default: our id)."""
     if header.version != DCI_VERSION:
         raise DCIError(MsgHeaderStatusReasonCode.VERSION_INVALID, f"version must be {DCI_VERSION}")
     skew = abs((utc_now() - header.message_ts).total_seconds())
@@ -158,7 +162,7 @@ def check_header(ctx, header):
             f"message_ts is {int(skew)} s away from our clock "
             f"(at most {ctx.config.clock_skew} s allowed)",
         )
-    if header.receiver_id and header.receiver_id != ctx.our_id:
+    if header.receiver_id and header.receiver_id not in (receiver_ids or (ctx.our_id,)):
         raise DCIError(ErrorCode.RECEIVER_ID_INVALID, f"receiver_id must be {ctx.our_id!r}")
 
 
@@ -179,6 +183,29 @@ def request_digest(data, body, verified_digest=None):
     return hashlib.sha256(payload).hexdigest()
 
 
+def check_sender_uri(path, sender, sender_uri):
+    """The callback URL of an async request: ``sender_uri``, else the sender's default.
+
+    The spec lets ``sender_uri`` be left out when a default was configured at
+    onboarding; the default passes the same callback checks as a given one.
+    """
+    if sender_uri:
+        return check_callback_url(sender_uri, sender.callback_hosts, sender.allow_private_callbacks)
+    default = default_callback_url(sender.callback_base_url, CALLBACK_PATHS[path])
+    if not default:
+        raise DCIError(
+            ErrorCode.SENDER_URI_INVALID,
+            "header.sender_uri is required for asynchronous requests "
+            "(no default callback URL is configured for this sender)",
+        )
+    return check_callback_url(
+        default,
+        sender.callback_hosts,
+        sender.allow_private_callbacks,
+        field="the sender's default callback URL",
+    )
+
+
 def check_request(ctx, path, sender, data, body):
     """Steps 4-5 of the module docstring for a registry path; a CheckedRequest."""
     endpoint = ENDPOINTS[path]
@@ -194,9 +221,7 @@ def check_request(ctx, path, sender, data, body):
         )
     sender_uri = None
     if mode == ASYNC:
-        sender_uri = check_callback_url(
-            header.sender_uri, sender.callback_hosts, sender.allow_private_callbacks
-        )
+        sender_uri = check_sender_uri(path, sender, header.sender_uri)
     return CheckedRequest(
         path=path,
         action=str(endpoint.action),

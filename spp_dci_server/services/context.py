@@ -42,6 +42,10 @@ class DCIContext:
             )
         return self._our_id
 
+    def receiver_ids(self):
+        """Every id a callback to us may name in ``receiver_id`` (see spp.dci.inbox)."""
+        return {self.our_id} | self.read_env["spp.dci.inbox"]._dci_receiver_ids()
+
     def token_keys(self):
         """Our published public keys, ``{kid: PublicKey}`` (they verify our tokens)."""
         return self.read_env["spp.dci.signing.key"]._dci_public_keys()

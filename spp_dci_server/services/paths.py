@@ -29,6 +29,21 @@ ASYNC_PATHS = {
     "unsubscribe": "/registry/unsubscribe",
     "txn-status": "/registry/txn/status",
 }
+#: The receiver path, under a sender's default callback URL, of each async request path.
+CALLBACK_PATHS = {
+    "/registry/search": "/registry/on-search",
+    "/registry/subscribe": "/registry/on-subscribe",
+    "/registry/unsubscribe": "/registry/on-unsubscribe",
+    "/registry/txn/status": "/registry/txn/on-status",
+}
+NOTIFY_PATH = "/registry/notify"
+
+
+def default_callback_url(base_url, path):
+    """``<base_url><path>`` (``path`` a receiver path), or None without a base URL."""
+    return base_url.rstrip("/") + path if base_url else None
+
+
 #: The callback action that answers each request action.
 REPLY_ACTIONS = {
     Action.SEARCH: Action.ON_SEARCH,

@@ -12,9 +12,9 @@ from .replies import Reply
 
 def receive_callback(ctx, path, sender, data):
     endpoint = ENDPOINTS[path]
-    signature_state, kid, _digest = check_envelope(sender, data, message_required=False)
+    signature_state, kid, _digest = check_envelope(sender, data, callback=True)
     envelope = parse_callback_envelope(data, endpoint.action)
-    check_header(ctx, envelope.header)
+    check_header(ctx, envelope.header, ctx.receiver_ids())
     correlation = getattr(envelope.message, "correlation_id", None) or str(uuid.uuid4())
     Inbox = ctx.env["spp.dci.inbox"]
     if Inbox._dci_redelivery(ctx.sender(sender), endpoint.action, envelope.header.message_id, data):

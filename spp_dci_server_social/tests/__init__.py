@@ -2,6 +2,7 @@ from . import (
     test_async,
     test_bad_input,
     test_concurrency,
+    test_default_callback,
     test_error_answers,
     test_headers_signatures,
     test_install,

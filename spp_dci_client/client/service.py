@@ -805,6 +805,8 @@ class DCIClient:
             data["pagination"] = {"page_size": page_size, "page_number": page_number}
             page_criteria = SearchCriteria.model_validate(data)
             result = self.sync_search([page_criteria], locale=locale)
+            if not result.message.search_response:  # spec-valid: no item, no more records
+                return
             item = result.message.search_response[0]
             if item.status == RequestStatus.RJCT:
                 reason = (

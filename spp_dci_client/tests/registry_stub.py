@@ -170,6 +170,10 @@ class StubRegistry:
         #: recorded on receipt) instead of repeating the first answer
         self.refuse_duplicates = False
         self.no_txn_status = False  # answer 404 on the txn/status paths (as dr has none)
+        #: answer 404 on GET /.well-known/jwks.json (a registry that does not sign)
+        self.no_jwks = False
+        #: answer searches and txn status with an empty (spec-valid) search_response list
+        self.empty_answers = False
         self.auth = None  # None | ("bearer", token) | ("oauth2", client_id, secret)
         self.token_lifetime = 3600
         self.accept_tokens = True
@@ -316,6 +320,8 @@ class StubRegistry:
         return list(self.records)  # expression / predicate: the stub returns everything
 
     def search_items(self, request):
+        if self.empty_answers:
+            return []
         items = []
         for search in request["message"]["search_request"]:
             criteria = search["search_criteria"]
@@ -371,6 +377,15 @@ class StubRegistry:
         """
         transaction_id = query["attribute_value"]
         correlation_id = self.correlations.get(transaction_id) or str(uuid.uuid4())
+        if self.empty_answers:
+            return {
+                "txn_type": "search",
+                "txn_status": {
+                    "transaction_id": transaction_id,
+                    "correlation_id": correlation_id,
+                    "search_response": [],
+                },
+            }
         if transaction_id in self.in_progress:
             item = {"reference_id": str(uuid.uuid4()), "timestamp": _now_iso(), "status": "pdng"}
             return {

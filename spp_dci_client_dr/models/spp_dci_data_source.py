@@ -206,7 +206,9 @@ class SppDciDataSource(models.Model):
                     path=self.path_sync_disability_details or SYNC_DISABILITY_DETAILS,
                 )
                 summary.requests += 1
-                answer = self._dr_read_search_item(details.message.search_response[0], id_type)
+                answer = self._dr_read_search_item(
+                    next(iter(details.message.search_response), None), id_type
+                )
                 if isinstance(answer, mapping.DisabilityResult):
                     # /disabled said yes: that is the answer, the details add the codes
                     answer = mapping.DisabilityResult(

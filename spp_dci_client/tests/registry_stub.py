@@ -162,7 +162,8 @@ class StubRegistry:
         self.records = [person(i) for i in range(1, records + 1)]
         self.tls = tls
         # behaviour switches
-        self.mode = "ok"  # ok | garbage | invalid | forged | expired | unsigned | rjct | wrong_txn
+        # ok | garbage | invalid | forged | expired | unsigned | placeholder | rjct | wrong_txn
+        self.mode = "ok"
         self.delay = 0.0
         self.delays = []  # per DCI request (not the token endpoint), consumed in turn
         self.fail_next = []  # "503" or "drop", consumed one per request
@@ -281,6 +282,8 @@ class StubRegistry:
         envelope = {"header": header, "message": message}
         if mode == "unsigned":
             return envelope
+        if mode == "placeholder":  # a string, so spec-valid, but no DCI signature
+            return {"signature": "signature-placeholder", **envelope}
         if mode == "forged":  # right kid, wrong key: what an impostor can do
             envelope["signature"] = sign(
                 header, message, ed25519.Ed25519PrivateKey.generate(), self.sender_id, self.kid

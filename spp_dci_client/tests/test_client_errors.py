@@ -54,6 +54,30 @@ class TestAnswerChecks(DCIClientHttpCase):
         result = self.source._dci_sync_search(*QUERY)
         self.assertIsNone(result.key_id)
 
+    def test_placeholder_signature_when_signatures_are_required(self):
+        """Not a DCI signature: refused, with what to do in words (not the parser's error)."""
+        self.stub.mode = "placeholder"
+        error = self.assertRefused("signature", "is not a DCI signature")
+        self.assertIn("Ask the registry's operator to sign its answers", str(error))
+        self.assertIn('untick "Require Signature"', str(error))
+
+    def test_placeholder_signature_accepted_as_unsigned_when_allowed(self):
+        self.stub.mode = "placeholder"
+        self.source.require_signature = False
+        result = self.source._dci_sync_search(*QUERY)
+        self.assertIsNone(result.key_id)
+        self.assertEqual(len(result.message.search_response), 1)
+        entry = self.logs(action="search")[-1]
+        self.assertEqual(entry.status, "ok")
+        self.assertIn("not a DCI signature", entry.note)
+        self.assertIn("accepted as unsigned", entry.note)
+
+    def test_forged_dci_signature_refused_even_when_not_required(self):
+        """A DCI signature that does not verify stays refused: that is what a forgery is."""
+        self.stub.mode = "forged"
+        self.source.require_signature = False
+        self.assertRefused("signature", "does not match its content")
+
     def test_answer_signed_by_another_registry(self):
         self.source.registry_sender_id = "another.registry"
         self.assertRefused("signature", "not from this registry")

@@ -722,7 +722,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(raw)
 
     def do_GET(self):
-        if self.path.split("?", 1)[0] == "/.well-known/jwks.json":
+        if self.path.split("?", 1)[0] == "/.well-known/jwks.json" and not self.stub.no_jwks:
             return self._send(
                 200, self.stub.jwks(), headers={"Cache-Control": self.stub.jwks_cache_control}
             )

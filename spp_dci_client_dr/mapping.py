@@ -16,6 +16,10 @@ Where the spec is silent (readme/DEVELOP.md):
 * *is disabled*: an explicit ``is_disabled`` wins; else ``disability_status``
   (Approved: yes; Pending or Expired: no); else being held in the DR at all.
   A person the DR does not know is not disabled (``registered`` is False).
+* one line per impairment: a ``DisabilityDetails`` impairment and the
+  ``DisabilityInfo`` limitation of the same domain (``LIMITATION_OF_IMPAIRMENT``)
+  are one line; a limitation without an impairment of its domain is a line of
+  its own.
 * an unknown code is an invalid record (skipped with the reason), so that
   targeting never filters on values it cannot interpret.
 """
@@ -60,6 +64,17 @@ IMPAIRMENT_TYPES = [
 IMPAIRMENT_LEVELS = [("1", "Mild"), ("2", "Moderate"), ("3", "Severe"), ("4", "Extreme")]
 
 APPROVED = "0"
+#: DisabilityStatusEnum "Pending": still under assessment (neither with nor without)
+PENDING = "1"
+#: ImpairmentType -> the FunctionalLimitationType of the same domain, to show the
+#: impairment and its functional limitation on one line (Mental has no counterpart)
+LIMITATION_OF_IMPAIRMENT = {
+    "1": "VIS_SS",
+    "2": "HEAR_SS",
+    "3": "MOB_SS",
+    "4": "COG_SS",
+    "5": "COM_SS",
+}
 #: ``reg_record_type`` / ``notify_record_type`` (the dr bundle's example value)
 REG_RECORD_TYPE = "spdci-extensions-dci:DisabledPerson"
 #: the only ``reg_event_type`` of the dr bundle's notify and subscribe
@@ -217,7 +232,7 @@ def parse_record(record, *, default_id_type=None) -> DisabilityResult:
         raise InvalidRecord("the record is not a JSON object")
     member = record.get("personal_details")
     member = member if isinstance(member, dict) else {}
-    infos = []
+    limitations = []
     for item in _list(
         record.get("disability_info") or member.get("disability_info"), "disability_info"
     ):
@@ -232,7 +247,8 @@ def parse_record(record, *, default_id_type=None) -> DisabilityResult:
             ),
         )
         if info.limitation_type or info.functional_severity:
-            infos.append(info)
+            limitations.append(info)
+    infos = []
     for item in _list(record.get("disability_details"), "disability_details"):
         cause = item.get("impairment_cause")
         info = DisabilityInfo(
@@ -243,7 +259,8 @@ def parse_record(record, *, default_id_type=None) -> DisabilityResult:
             impairment_cause=cause.strip() if isinstance(cause, str) and cause.strip() else None,
         )
         if info.impairment_type or info.impairment_level:
-            infos.append(info)
+            infos.append(_with_limitation(info, limitations))
+    infos += limitations  # those no impairment took
     status = code(record.get("disability_status"), DISABILITY_STATUSES, "disability_status")
     level = code(
         record.get("disability_status_level") or record.get("disability_level"),
@@ -267,6 +284,22 @@ def parse_record(record, *, default_id_type=None) -> DisabilityResult:
         infos=tuple(infos),
         identifiers=identifiers_of(record, default_id_type),
     )
+
+
+def _with_limitation(impairment, limitations):
+    """``impairment`` with the first of ``limitations`` of its domain (taken from the list)."""
+    wanted = LIMITATION_OF_IMPAIRMENT.get(impairment.impairment_type)
+    for index, limitation in enumerate(limitations):
+        if wanted and limitation.limitation_type == wanted:
+            del limitations[index]
+            return DisabilityInfo(
+                limitation_type=limitation.limitation_type,
+                functional_severity=limitation.functional_severity,
+                impairment_type=impairment.impairment_type,
+                impairment_level=impairment.impairment_level,
+                impairment_cause=impairment.impairment_cause,
+            )
+    return impairment
 
 
 def first_record(reg_records):

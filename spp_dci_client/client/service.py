@@ -63,7 +63,13 @@ from odoo.addons.spp_dci.dci.schemas import (
 )
 from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS
 from odoo.addons.spp_dci.dci.schemas.common import RequestEnvelope
-from odoo.addons.spp_dci.dci.signature import SignatureError, SignatureExpired, SignatureMissing
+from odoo.addons.spp_dci.dci.signature import (
+    MalformedSignature,
+    SignatureError,
+    SignatureExpired,
+    SignatureMissing,
+    parse_signature,
+)
 
 from . import oauth2 as _oauth2
 from .errors import (
@@ -149,6 +155,8 @@ class Exchange:
     #: an earlier attempt of this envelope may have reached the registry (timeout, 504)
     resent: bool = False
     remote_address: str | None = None  # incoming: the caller's IP address
+    #: what an administrator should know about an accepted answer (e.g. taken as unsigned)
+    note: str | None = None
 
 
 @dataclass
@@ -187,6 +195,7 @@ class SyncResult:
     data: dict  # the raw JSON body as received (what was verified)
     key_id: str | None  # kid of the key that verified the signature (None: unsigned)
     envelope: object | None = None  # the pydantic envelope, when the answer is one
+    note: str | None = None  # see Exchange.note
 
 
 def _url(base_url: str, path: str) -> str:
@@ -285,6 +294,14 @@ def describe_signature_error(exc: Exception) -> SignatureVerificationError:
         )
     elif isinstance(exc, SignatureError) and exc.reason == "sender_mismatch":
         text = "Bad signature: the answer is signed by another sender than the one in its header."
+    elif isinstance(exc, MalformedSignature):
+        text = (
+            f"Bad signature: the answer's signature is not a DCI signature ({exc}), and this "
+            "data source requires signed answers. Ask the registry's operator to sign its "
+            "answers as DCI 1.0.0 describes (Signature: namespace, kidId "
+            '"sender_id|key_id|algorithm", created, expires, headers, signature), or, for a '
+            'registry that does not sign, untick "Require Signature" on this data source.'
+        )
     else:
         text = f"Bad signature: {exc}."
     return SignatureVerificationError(text, code=getattr(exc, "code", None))
@@ -609,6 +626,25 @@ class DCIClient:
             f"The registry answered HTTP {status}{detail}.", http_status=status, code=code
         )
 
+    def _unsigned_note(self, data: dict) -> str | None:
+        """Why a present ``signature`` is taken as absent; None when it is to be verified.
+
+        Only when signatures are not required: what is not a DCI signature at all
+        (a placeholder string...) is treated as unsigned; a DCI signature that does
+        not verify is still refused, since that is what a forgery looks like.
+        """
+        signature = data.get("signature")
+        if self.settings.require_signature or signature in (None, ""):
+            return None
+        try:
+            parse_signature(signature)
+        except MalformedSignature as exc:
+            return (
+                f"The answer's signature is not a DCI signature ({exc}): accepted as unsigned, "
+                "as this data source does not require signed answers."
+            )
+        return None
+
     def _verify(self, data: dict, callback=False):
         """Check the answer's signature; returns the verifying kid (None: unsigned, allowed).
 
@@ -656,8 +692,9 @@ class DCIClient:
                 )
             return SyncResult(header=None, message=parsed, data=data, key_id=None)
         self._check_sender(data)
-        key_id = self._verify(data)
-        return SyncResult(parsed.header, parsed.message, data, key_id, parsed)
+        note = self._unsigned_note(data)
+        key_id = self._verify({k: v for k, v in data.items() if k != "signature"} if note else data)
+        return SyncResult(parsed.header, parsed.message, data, key_id, parsed, note=note)
 
     def verify_callback(self, action, data: dict) -> SyncResult:
         """Validate an incoming callback (on-search, notify...) and verify its signature."""
@@ -668,8 +705,10 @@ class DCIClient:
                 f"The callback does not follow the DCI 1.0.0 spec: {exc.message}"
             ) from exc
         self._check_sender(data)
-        key_id = self._verify(data, callback=True)
-        return SyncResult(envelope.header, envelope.message, data, key_id, envelope)
+        note = self._unsigned_note(data)
+        verified = {k: v for k, v in data.items() if k != "signature"} if note else data
+        key_id = self._verify(verified, callback=True)
+        return SyncResult(envelope.header, envelope.message, data, key_id, envelope, note=note)
 
     def _check_sender(self, data):
         expected = self.settings.registry_sender_id
@@ -702,6 +741,7 @@ class DCIClient:
             if isinstance(message, dict) and "ack_status" in message and "header" not in body:
                 raise self._ack_error(body)
             result = self.verify_answer(spec_path, body)
+            exchange.note = result.note
             exchange.correlation_id = getattr(result.message, "correlation_id", None)
             self._check_answer(result, transaction_id)
         except DCIClientError as error:
@@ -812,6 +852,8 @@ class DCIClient:
             data["pagination"] = {"page_size": page_size, "page_number": page_number}
             page_criteria = SearchCriteria.model_validate(data)
             result = self.sync_search([page_criteria], locale=locale)
+            if not result.message.search_response:  # spec-valid: no item, no more records
+                return
             item = result.message.search_response[0]
             if item.status == RequestStatus.RJCT:
                 reason = (

@@ -63,6 +63,7 @@ class SppDciClientExchangeLog(models.Model):
         readonly=True, help="dns, tls, timeout, auth, signature, spec, rejected, ..."
     )
     error = fields.Text(readonly=True)
+    note = fields.Char(readonly=True, help="What to know about an accepted exchange.")
     duration_ms = fields.Integer(string="Duration (ms)", readonly=True)
     transaction_id = fields.Char(index=True, readonly=True)
     correlation_id = fields.Char(index=True, readonly=True)
@@ -167,6 +168,7 @@ class SppDciClientExchangeLog(models.Model):
                 "status": exchange.status,
                 "error_kind": exchange.error_kind or False,
                 "error": exchange.error or False,
+                "note": exchange.note or False,
                 "duration_ms": exchange.duration_ms,
                 "transaction_id": exchange.transaction_id or False,
                 "correlation_id": exchange.correlation_id or False,

@@ -304,10 +304,17 @@ class SppDciDataSource(models.Model):
                         )
                     )
 
-    @api.onchange("base_url")
+    def _dci_default_jwks_url(self):
+        return self.base_url.rstrip("/") + JWKS_PATH if self.base_url else False
+
+    @api.onchange("base_url", "require_signature")
     def _onchange_base_url(self):
-        if self.base_url and not self.jwks_url:
-            self.jwks_url = self.base_url.rstrip("/") + JWKS_PATH
+        # Only where answers must be verified: a registry that does not sign often
+        # has no JWKS, and a filled-in URL that answers 404 would fail "Test connection".
+        if self.require_signature and not self.jwks_url:
+            self.jwks_url = self._dci_default_jwks_url()
+        elif not self.require_signature and self.jwks_url == self._dci_default_jwks_url():
+            self.jwks_url = False  # the one filled in above; a URL typed in is kept
 
     def action_clear_credentials(self):
         """Forget the stored bearer token and client secret (and cached tokens)."""
@@ -772,12 +779,20 @@ class SppDciDataSource(models.Model):
                             self.jwks_url
                         )
                     except JWKSError as exc:
-                        raise SignatureVerificationError(
+                        problem = (
                             "JWKS: the registry's keys could not be loaded from "
-                            f"{self.jwks_url} ({exc}).",
-                            kind="jwks",
-                        ) from exc
-                    steps.append(f"JWKS: {len(keys)} signature key(s) at {self.jwks_url}.")
+                            f"{self.jwks_url} ({exc})"
+                        )
+                        if self.require_signature:
+                            raise SignatureVerificationError(problem + ".", kind="jwks") from exc
+                        # nothing needs them until the registry signs: a warning, not a failure
+                        steps.append(
+                            f"{problem}: not needed, as signed answers are not required, but "
+                            "a signed answer cannot be verified without them (clear the JWKS "
+                            "URL if the registry does not sign)."
+                        )
+                    else:
+                        steps.append(f"JWKS: {len(keys)} signature key(s) at {self.jwks_url}.")
                 criteria = DCIClient.search_criteria(
                     "idtype-value",
                     PROBE_QUERY,

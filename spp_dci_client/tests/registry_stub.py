@@ -162,7 +162,8 @@ class StubRegistry:
         self.records = [person(i) for i in range(1, records + 1)]
         self.tls = tls
         # behaviour switches
-        self.mode = "ok"  # ok | garbage | invalid | forged | expired | unsigned | rjct | wrong_txn
+        # ok | garbage | invalid | forged | expired | unsigned | placeholder | rjct | wrong_txn
+        self.mode = "ok"
         self.delay = 0.0
         self.delays = []  # per DCI request (not the token endpoint), consumed in turn
         self.fail_next = []  # "503" or "drop", consumed one per request
@@ -170,6 +171,10 @@ class StubRegistry:
         #: recorded on receipt) instead of repeating the first answer
         self.refuse_duplicates = False
         self.no_txn_status = False  # answer 404 on the txn/status paths (as dr has none)
+        #: answer 404 on GET /.well-known/jwks.json (a registry that does not sign)
+        self.no_jwks = False
+        #: answer searches and txn status with an empty (spec-valid) search_response list
+        self.empty_answers = False
         self.auth = None  # None | ("bearer", token) | ("oauth2", client_id, secret)
         self.token_lifetime = 3600
         self.accept_tokens = True
@@ -277,6 +282,8 @@ class StubRegistry:
         envelope = {"header": header, "message": message}
         if mode == "unsigned":
             return envelope
+        if mode == "placeholder":  # a string, so spec-valid, but no DCI signature
+            return {"signature": "signature-placeholder", **envelope}
         if mode == "forged":  # right kid, wrong key: what an impostor can do
             envelope["signature"] = sign(
                 header, message, ed25519.Ed25519PrivateKey.generate(), self.sender_id, self.kid
@@ -318,6 +325,8 @@ class StubRegistry:
     def search_items(self, request, page=None):
         """The items answering ``request``; ``page`` ``{page_size, page_number}``: the page
         the stub pushes of its own accord when the request asked for none."""
+        if self.empty_answers:
+            return []
         items = []
         for search in request["message"]["search_request"]:
             criteria = search["search_criteria"]
@@ -377,6 +386,15 @@ class StubRegistry:
         """
         transaction_id = query["attribute_value"]
         correlation_id = self.correlations.get(transaction_id) or str(uuid.uuid4())
+        if self.empty_answers:
+            return {
+                "txn_type": "search",
+                "txn_status": {
+                    "transaction_id": transaction_id,
+                    "correlation_id": correlation_id,
+                    "search_response": [],
+                },
+            }
         if transaction_id in self.in_progress:
             item = {"reference_id": str(uuid.uuid4()), "timestamp": _now_iso(), "status": "pdng"}
             return {
@@ -716,7 +734,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(raw)
 
     def do_GET(self):
-        if self.path.split("?", 1)[0] == "/.well-known/jwks.json":
+        if self.path.split("?", 1)[0] == "/.well-known/jwks.json" and not self.stub.no_jwks:
             return self._send(
                 200, self.stub.jwks(), headers={"Cache-Control": self.stub.jwks_cache_control}
             )

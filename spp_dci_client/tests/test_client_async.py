@@ -338,6 +338,26 @@ class TestAsyncSearch(DCIClientAsyncCase):
         )
         self.assertStubSawValidRequests(self.stub)
 
+    def test_txn_status_with_an_empty_search_response(self):
+        """No spec file sets minItems: an empty list is a valid answer, sync or async."""
+        sent = self.source._dci_search_async(*QUERY)
+        txn = self.transaction(sent)
+        self.stub.pending.clear()
+        self.stub.empty_answers = True
+        action = txn.action_check_status()
+        self.assertIn(f"Transaction {txn.transaction_id}: -", action["params"]["message"])
+        self.source._dci_txn_status(sent["transaction_id"])
+        self.assertAck(self.deliver(), "/registry/txn/on-status")
+        self.assertFalse(self.stub.reply_errors, "the empty list is valid per the spec")
+        self.assertStubSawValidRequests(self.stub)
+
+    def test_on_search_with_an_empty_search_response(self):
+        self.stub.empty_answers = True
+        sent = self.source._dci_search_async(*QUERY)
+        self.assertAck(self.deliver(), "/registry/on-search")
+        txn = self.transaction(sent)
+        self.assertEqual((txn.state, txn.record_count), ("done", 0))
+
 
 @tagged("post_install", "-at_install")
 class TestSubscriptions(DCIClientAsyncCase):

@@ -6,9 +6,9 @@ import time
 from cryptography.hazmat.primitives import serialization
 
 from odoo.addons.spp_dci_client.models.spp_dci_data_source import DCIClientUserError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
-from .common import DCIClientHttpCase
+from .common import CLIENT_ID, CLIENT_SECRET, DCIClientHttpCase
 
 QUERY = ("idtype-value", {"type": "UIN", "value": "UIN-0001"})
 
@@ -53,6 +53,30 @@ class TestAnswerChecks(DCIClientHttpCase):
         self.source.require_signature = False
         result = self.source._dci_sync_search(*QUERY)
         self.assertIsNone(result.key_id)
+
+    def test_placeholder_signature_when_signatures_are_required(self):
+        """Not a DCI signature: refused, with what to do in words (not the parser's error)."""
+        self.stub.mode = "placeholder"
+        error = self.assertRefused("signature", "is not a DCI signature")
+        self.assertIn("Ask the registry's operator to sign its answers", str(error))
+        self.assertIn('untick "Require Signature"', str(error))
+
+    def test_placeholder_signature_accepted_as_unsigned_when_allowed(self):
+        self.stub.mode = "placeholder"
+        self.source.require_signature = False
+        result = self.source._dci_sync_search(*QUERY)
+        self.assertIsNone(result.key_id)
+        self.assertEqual(len(result.message.search_response), 1)
+        entry = self.logs(action="search")[-1]
+        self.assertEqual(entry.status, "ok")
+        self.assertIn("not a DCI signature", entry.note)
+        self.assertIn("accepted as unsigned", entry.note)
+
+    def test_forged_dci_signature_refused_even_when_not_required(self):
+        """A DCI signature that does not verify stays refused: that is what a forgery is."""
+        self.stub.mode = "forged"
+        self.source.require_signature = False
+        self.assertRefused("signature", "does not match its content")
 
     def test_answer_signed_by_another_registry(self):
         self.source.registry_sender_id = "another.registry"
@@ -206,6 +230,59 @@ class TestConnectionButton(DCIClientHttpCase):
         ok, message, _kind = self.check()
         self.assertFalse(ok)
         self.assertIn("Bad signature", message)
+
+    def test_unsigned_registry_without_jwks_set_up_in_the_form(self):
+        """Signed answers not required: the form leaves the JWKS URL empty, the check passes."""
+        stub = self.start_stub(sender_id="unsigned.registry")
+        stub.auth = ("oauth2", CLIENT_ID, CLIENT_SECRET)
+        stub.mode = "unsigned"
+        stub.no_jwks = True
+        with Form(self.env["spp.dci.data.source"]) as form:
+            form.name = "Unsigned test registry"
+            form.registry_type = "social"
+            form.require_signature = False
+            form.base_url = stub.url
+            form.registry_sender_id = stub.sender_id
+            form.auth_type = "oauth2"
+            form.oauth2_client_id = CLIENT_ID
+            form.oauth2_client_secret = CLIENT_SECRET
+            self.assertFalse(form.jwks_url, "not filled in: nothing to verify with")
+        ok, message, kind = self.check(form.record)
+        self.assertTrue(ok, message)
+        self.assertEqual(kind, "success")
+        self.assertIn("not signed", message)
+
+    def test_unticking_require_signature_clears_the_default_jwks_url(self):
+        with Form(self.env["spp.dci.data.source"]) as form:
+            form.name = "Test registry"
+            form.registry_type = "social"
+            form.base_url = "https://sr.example.org/dci"
+            form.registry_sender_id = "sr.example.org"
+            form.auth_type = "none"
+            self.assertEqual(form.jwks_url, "https://sr.example.org/dci/.well-known/jwks.json")
+            form.require_signature = False
+            self.assertFalse(form.jwks_url)
+            form.require_signature = True
+            self.assertEqual(form.jwks_url, "https://sr.example.org/dci/.well-known/jwks.json")
+            form.jwks_url = "https://keys.example.org/jwks.json"
+            form.require_signature = False
+            self.assertEqual(form.jwks_url, "https://keys.example.org/jwks.json", "typed: kept")
+
+    def test_jwks_unreachable_when_signatures_are_not_required(self):
+        """A JWKS URL that answers 404 is a warning, not a failure, when nothing needs it."""
+        self.stub.mode = "unsigned"
+        self.stub.no_jwks = True
+        self.source.require_signature = False
+        ok, message, _kind = self.check()
+        self.assertTrue(ok, message)
+        self.assertIn("JWKS: the registry's keys could not be loaded", message)
+        self.assertIn("not needed, as signed answers are not required", message)
+
+    def test_jwks_unreachable_when_signatures_are_required(self):
+        self.stub.no_jwks = True
+        ok, message, _kind = self.check()
+        self.assertFalse(ok)
+        self.assertIn("FAILED: JWKS: the registry's keys could not be loaded", message)
 
     def test_spec_invalid(self):
         self.stub.mode = "invalid"

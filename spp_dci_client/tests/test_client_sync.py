@@ -119,6 +119,19 @@ class TestSyncSearch(DCIClientHttpCase):
         ):
             list(self.source._dci_iter_records("idtype-value", {"type": "UIN", "value": "nobody"}))
 
+    def test_empty_search_response_ends_paging(self):
+        """An answer with no ``search_response`` item is spec-valid: no records, no error."""
+        self.stub.empty_answers = True
+        records = list(
+            self.source._dci_iter_records(
+                "expression", {"type": "all", "value": {"expression": {"query": {}}}}
+            )
+        )
+        self.assertEqual(records, [])
+        self.assertEqual(len(self.stub.requests), 1)
+        self.assertFalse(self.stub.reply_errors, "the empty list is valid per the spec")
+        self.assertEqual(len(self.logs(action="search", status="ok")), 1)
+
 
 @tagged("post_install", "-at_install")
 class TestAuthentication(DCIClientHttpCase):

@@ -35,7 +35,8 @@ class ResPartner(models.Model):
         readonly=True,
         index=True,
         groups=_DCI_USER,
-        help="DR DisabilityStatusEnum.",
+        help="DR DisabilityStatusEnum: Approved (after assessment), Pending (still under "
+        "assessment), Expired (needs reassessment).",
     )
     dr_disability_level = fields.Selection(
         DISABILITY_LEVELS,

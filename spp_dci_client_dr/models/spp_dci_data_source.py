@@ -22,16 +22,18 @@ class CheckSummary(registrant_check.CheckSummary):
     """What one disability check found, in words for the case worker."""
 
     disabled: int = 0
+    pending: int = 0  # DisabilityStatusEnum Pending: still under assessment
     not_disabled: int = 0
     not_registered: int = 0
 
     @property
     def checked(self):
-        return self.disabled + self.not_disabled + self.not_registered
+        return self.disabled + self.pending + self.not_disabled + self.not_registered
 
     def text(self):
+        pending = f"{self.pending} pending (still under assessment), " if self.pending else ""
         parts = [
-            f"{self.checked} checked: {self.disabled} with a disability, "
+            f"{self.checked} checked: {self.disabled} with a disability, {pending}"
             f"{self.not_disabled} without, {self.not_registered} not in the disability registry."
         ]
         parts += [f"{name}: {reason}" for name, reason in self.problems]
@@ -118,12 +120,13 @@ class SppDciDataSource(models.Model):
         self._dr_store(partners, answers, summary)
         # counts only: who has a disability is not for the server log
         _logger.info(
-            "DCI DR check on %s by user %s, %s request(s): %s with a disability, %s without, "
-            "%s not in the DR, %s not checked",
+            "DCI DR check on %s by user %s, %s request(s): %s with a disability, %s pending, "
+            "%s without, %s not in the DR, %s not checked",
             self.name,
             self.env.uid,
             summary.requests,
             summary.disabled,
+            summary.pending,
             summary.not_disabled,
             summary.not_registered,
             len(summary.problems),
@@ -206,7 +209,9 @@ class SppDciDataSource(models.Model):
                     path=self.path_sync_disability_details or SYNC_DISABILITY_DETAILS,
                 )
                 summary.requests += 1
-                answer = self._dr_read_search_item(details.message.search_response[0], id_type)
+                answer = self._dr_read_search_item(
+                    next(iter(details.message.search_response), None), id_type
+                )
                 if isinstance(answer, mapping.DisabilityResult):
                     # /disabled said yes: that is the answer, the details add the codes
                     answer = mapping.DisabilityResult(
@@ -232,6 +237,8 @@ class SppDciDataSource(models.Model):
                 summary.not_registered += 1
             elif answer.is_disabled:
                 summary.disabled += 1
+            elif answer.status == mapping.PENDING:
+                summary.pending += 1
             else:
                 summary.not_disabled += 1
 

@@ -10,11 +10,12 @@ from ..mapping import (
 
 
 class SppDciDisabilityInfo(models.Model):
-    """One disability of a registrant, as the disability registry codes it.
+    """One impairment of a registrant, as the disability registry codes it.
 
-    Either a functional limitation (core ``DisabilityInfo``: limitation type and
-    severity, the Washington Group short set) or an impairment
-    (DR ``DisabilityDetails``: type, level, cause). Replaced at each check.
+    The DR ``DisabilityDetails`` impairment (type, level, cause) with the core
+    ``DisabilityInfo`` functional limitation of the same domain (type and
+    severity, the Washington Group short set); a limitation the DR sends without
+    a matching impairment is a line of its own. Replaced at each check.
     """
 
     _name = "spp.dci.disability.info"
@@ -27,19 +28,29 @@ class SppDciDisabilityInfo(models.Model):
     data_source_id = fields.Many2one(
         "spp.dci.data.source", string="Disability Registry", ondelete="set null"
     )
+    # Labels and help in the vocabulary's words (DisabilityDetails, core DisabilityInfo).
+    impairment_type = fields.Selection(
+        IMPAIRMENT_TYPES,
+        index="btree_not_null",
+        help="DR ImpairmentType: the type of impairment the disabled person suffers from.",
+    )
+    impairment_level = fields.Selection(
+        IMPAIRMENT_LEVELS,
+        help="DR ImpairmentLevel: the level of impairment the disabled person suffers from.",
+    )
     limitation_type = fields.Selection(
         LIMITATION_TYPES,
-        string="Functional Limitation",
+        string="Functional Limitation Type",
         index="btree_not_null",
-        help="FunctionalLimitationType (DisabilityInfo.disability_limitation_type).",
+        help="FunctionalLimitationType (DisabilityInfo.disability_limitation_type): the type "
+        "of functional limitation experienced by the individual.",
     )
     functional_severity = fields.Selection(
         FUNCTIONAL_SEVERITIES,
         index="btree_not_null",
-        help="FunctionalSeverityEnum (DisabilityInfo.functional_severity).",
+        help="FunctionalSeverityEnum (DisabilityInfo.functional_severity): the severity level "
+        "of the functional limitation.",
     )
-    impairment_type = fields.Selection(
-        IMPAIRMENT_TYPES, index="btree_not_null", help="DR ImpairmentType."
+    impairment_cause = fields.Char(
+        help="DR ImpairmentCause: the cause of impairment, as the registry sent it."
     )
-    impairment_level = fields.Selection(IMPAIRMENT_LEVELS, help="DR ImpairmentLevel.")
-    impairment_cause = fields.Char(help="DR ImpairmentCause, as the registry sent it.")

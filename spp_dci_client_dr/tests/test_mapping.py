@@ -22,11 +22,15 @@ class TestDRMapping(BaseCase):
         self.assertEqual(
             result.infos,
             (
-                DisabilityInfo(limitation_type="MOB_SS", functional_severity="3"),
-                DisabilityInfo(limitation_type="VIS_SS", functional_severity="2"),
+                # the Mobility impairment and the Mobility limitation: one complete line
                 DisabilityInfo(
-                    impairment_type="3", impairment_level="3", impairment_cause="Road accident"
+                    limitation_type="MOB_SS",
+                    functional_severity="3",
+                    impairment_type="3",
+                    impairment_level="3",
+                    impairment_cause="Road accident",
                 ),
+                DisabilityInfo(limitation_type="VIS_SS", functional_severity="2"),
             ),
         )
         self.assertEqual(result.identifiers, (("UIN", "U-1"),))
@@ -40,6 +44,31 @@ class TestDRMapping(BaseCase):
                 "dr_functional_severity": "3",
             },
         )
+
+    def test_one_line_per_impairment(self):
+        """An impairment takes the limitation of its domain; the others stay lines of their own."""
+        record = pwd_person(
+            "U-2",
+            status="Pending",
+            infos=[("SC_SS", "2"), ("HEAR_SS", "4")],
+            details=[("Mental", "Mild", None), ("Hearing", "Extreme", "Birth")],
+        )
+        result = parse_record(record)
+        self.assertEqual(
+            result.infos,
+            (
+                DisabilityInfo(impairment_type="6", impairment_level="1"),
+                DisabilityInfo(
+                    limitation_type="HEAR_SS",
+                    functional_severity="4",
+                    impairment_type="2",
+                    impairment_level="4",
+                    impairment_cause="Birth",
+                ),
+                DisabilityInfo(limitation_type="SC_SS", functional_severity="2"),
+            ),
+        )
+        self.assertEqual((result.status, result.is_disabled), (mapping.PENDING, False))
 
     def test_is_disabled_rules(self):
         # explicit is_disabled wins over the status

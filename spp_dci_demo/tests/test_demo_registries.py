@@ -172,7 +172,8 @@ class TestDemoDr(DemoCase):
             result = people.with_user(self.case_worker).action_dr_check_disability()
         self.env.invalidate_all()
         self.assertIn(
-            "3 checked: 1 with a disability, 1 without, 1 not in the disability registry.",
+            "3 checked: 1 with a disability, 1 pending (still under assessment), 0 without, "
+            "1 not in the disability registry.",
             result["params"]["message"],
         )
         miguel = self.demo("demo_miguel_reyes")
@@ -186,12 +187,18 @@ class TestDemoDr(DemoCase):
             ),
             (True, True, "0", "3", "3"),
         )
+        # one complete line for the Mobility impairment (type, level, limitation, severity)
         self.assertEqual(
-            sorted(
-                (line.limitation_type or "", line.impairment_type or "")
+            [
+                (
+                    line.impairment_type,
+                    bool(line.impairment_level),
+                    line.limitation_type,
+                    line.functional_severity,
+                )
                 for line in miguel.dr_disability_info_ids
-            ),
-            [("", "3"), ("MOB_SS", "")],
+            ],
+            [("3", True, "MOB_SS", "3")],
         )
         carmen = self.demo("demo_carmen_dela_cruz")  # pending: registered, not (yet) disabled
         self.assertEqual((carmen.dr_registered, carmen.dr_is_disabled), (True, False))

@@ -69,4 +69,4 @@ class EnrollmentUpdatesResponse(DCIModel):
 
     transaction_id: TransactionId
     correlation_id: CorrelationId
-    enrolled_response: list[EnrollmentUpdatesResponseItem] = Field(min_length=1)
+    enrolled_response: list[EnrollmentUpdatesResponseItem]

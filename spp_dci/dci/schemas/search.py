@@ -295,11 +295,15 @@ class SearchResponseItem(DCIModel):
 
 
 class SearchResponse(DCIModel):
-    """``SearchResponse``: message of action ``on-search`` (async and sync)."""
+    """``SearchResponse``: message of action ``on-search`` (async and sync).
+
+    Response lists may be empty: no spec file sets ``minItems`` on them (a txn
+    status answer about a transaction with no result yet has none).
+    """
 
     transaction_id: TransactionId
     correlation_id: CorrelationId
-    search_response: list[SearchResponseItem] = Field(min_length=1)
+    search_response: list[SearchResponseItem]
 
 
 # --- IBR: /registry/sync/enrolled ---------------------------------------------------
@@ -331,7 +335,7 @@ class EnrolledResponse(DCIModel):
 
     transaction_id: TransactionId
     correlation_id: CorrelationId
-    enrolled_response: list[EnrolledResponseItem] = Field(min_length=1)
+    enrolled_response: list[EnrolledResponseItem]
 
 
 # --- DR: /registry/sync/disabled, get-disability-details/-support -------------------
@@ -366,7 +370,7 @@ class DisabledResponse(DCIModel):
 
     transaction_id: TransactionId
     correlation_id: CorrelationId
-    disabled_response: list[DisabledResponseItem] = Field(min_length=1)
+    disabled_response: list[DisabledResponseItem]
 
 
 class DisabilityRecords(JsonLdContainer):
@@ -384,7 +388,7 @@ class GetDisabilityInfoResponse(DCIModel):
 
     transaction_id: TransactionId
     correlation_id: CorrelationId
-    search_response: list[DisabilitySearchResponseItem] = Field(min_length=1)
+    search_response: list[DisabilitySearchResponseItem]
 
 
 class GetDisabilitySupportResponse(GetDisabilityInfoResponse):

@@ -103,7 +103,7 @@ class SubscribeResponse(DCIModel):
 
     transaction_id: TransactionId
     correlation_id: CorrelationId
-    subscribe_response: list[SubscribeResponseItem] = Field(min_length=1)
+    subscribe_response: list[SubscribeResponseItem]
 
 
 class UnSubscribeRequest(DCIModel):

@@ -1,9 +1,10 @@
-"""Database side of the fault run: registrants that change, CRVS births, the import job.
+"""Database side of the fault run: registrants that change, CRVS births, the import run.
 
 Births are added to the demo CRVS (``spp.dci.demo.person``, served at /dci/crvs
 by the same Odoo) in plain SQL, each with a birth registration number
 ``SOAK-<batch>-<n>`` and a birth date in a year no other data uses. The import
-is queued the way the import wizard's "background" mode queues it.
+is started the way the import wizard's "background" mode starts it: one committed queue
+job per page.
 """
 
 import time
@@ -81,27 +82,24 @@ def seed_births(args, count):
 
 
 def queue_import(args, batch):
-    """Queue the background import of the year's births; returns the job's uuid."""
+    """Start the background import of the year's births (one page job at a time); its run id."""
     with _env(args) as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         source = env["spp.dci.data.source"].search([("registry_type", "=", "crvs")], limit=1)
         source.page_size = args.crvs_page_size
-        job = source.with_delay(
-            channel="root.dci", description=f"DCI: soak import of births {batch}"
-        )._crvs_import_job("birth", f"{BIRTH_YEAR}-01-01", f"{BIRTH_YEAR}-12-31")
+        run = source._crvs_import_start("birth", date(BIRTH_YEAR, 1, 1), date(BIRTH_YEAR, 12, 31))
         cr.commit()
-        return job.uuid
+        return run.id
 
 
-def wait_job_state(db, job_uuid, states, timeout):
+def wait_run(db, run_id, done, timeout):
+    """Poll the import run until ``done(state, page_count)`` or the timeout; its state."""
     deadline = time.monotonic() + timeout
-    state = None
     while True:
         with pg_connect(db) as conn, conn.cursor() as cr:
-            cr.execute("SELECT state FROM queue_job WHERE uuid = %s", (job_uuid,))
-            row = cr.fetchone()
-        state = row[0] if row else None
-        if state in states or time.monotonic() >= deadline:
+            cr.execute("SELECT state, page_count FROM spp_dci_crvs_import WHERE id = %s", (run_id,))
+            state, pages = cr.fetchone() or (None, 0)
+        if done(state, pages) or time.monotonic() >= deadline:
             return state
         time.sleep(0.5)
 

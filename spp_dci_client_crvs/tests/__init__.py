@@ -1,1 +1,7 @@
-from . import test_crvs_callbacks, test_crvs_import, test_install, test_mapping
+from . import (
+    test_crvs_background_import,
+    test_crvs_callbacks,
+    test_crvs_import,
+    test_install,
+    test_mapping,
+)

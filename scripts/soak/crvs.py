@@ -46,8 +46,8 @@ def create_registrants(args, surname, count):
     return values
 
 
-def seed_births(args, count):
-    """Add ``count`` births to the demo CRVS; returns the batch name."""
+def seed_births(args, count, *, year=BIRTH_YEAR):
+    """Add ``count`` births in ``year`` to the demo CRVS; returns the batch name."""
     batch = f"{int(time.time())}-{uuid.uuid4().hex[:6]}"  # starts with its creation time
     with pg_connect(args.db) as conn, conn.cursor() as cr:
         cr.execute("SELECT id FROM spp_id_type WHERE code = 'BRN'")
@@ -56,7 +56,7 @@ def seed_births(args, count):
         cr.execute(
             "DELETE FROM spp_dci_demo_person WHERE registry_type = 'crvs' "
             "AND birth_date BETWEEN %s AND %s",
-            (date(BIRTH_YEAR, 1, 1), date(BIRTH_YEAR, 12, 31)),
+            (date(year, 1, 1), date(year, 12, 31)),
         )
         cr.execute(
             """
@@ -75,19 +75,50 @@ def seed_births(args, count):
                    now() AT TIME ZONE 'utc', now() AT TIME ZONE 'utc'
               FROM new
             """,
-            (date(BIRTH_YEAR, 1, 1), count, brn, batch),
+            (date(year, 1, 1), count, brn, batch),
         )
         conn.commit()
     return batch
 
 
-def queue_import(args, batch):
-    """Start the background import of the year's births (one page job at a time); its run id."""
+def add_deaths(args, batch, count, year):
+    """The first ``count`` people of the batch die in ``year``: a death date and a death
+    registration number ``SOAK-<batch>-D<n>`` in the demo CRVS."""
+    with pg_connect(args.db) as conn, conn.cursor() as cr:
+        cr.execute(
+            """
+            WITH dead AS (
+                UPDATE spp_dci_demo_person p SET death_date = DATE %s + (i.n %% 365)
+                  FROM (SELECT person_id, substr(value, length(%s) + 1)::int AS n
+                          FROM spp_dci_demo_person_id WHERE value LIKE %s
+                           AND id_type_id = (SELECT id FROM spp_id_type WHERE code = 'BRN')) i
+                 WHERE p.id = i.person_id AND i.n <= %s
+                RETURNING p.id, i.n
+            )
+            INSERT INTO spp_dci_demo_person_id (person_id, id_type_id, value, create_uid,
+                write_uid, create_date, write_date)
+            SELECT dead.id, t.id, %s || 'D' || dead.n, 1, 1,
+                   now() AT TIME ZONE 'utc', now() AT TIME ZONE 'utc'
+              FROM dead, spp_id_type t WHERE t.code = 'DRN'
+            """,
+            (
+                date(year, 1, 1),
+                f"SOAK-{batch}-",
+                f"SOAK-{batch}-%",
+                count,
+                f"SOAK-{batch}-",
+            ),
+        )
+        conn.commit()
+
+
+def queue_import(args, batch, *, event="birth", year=BIRTH_YEAR):
+    """Start the background import of the year's ``event`` (one page job at a time); its run id."""
     with _env(args) as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         source = env["spp.dci.data.source"].search([("registry_type", "=", "crvs")], limit=1)
         source.page_size = args.crvs_page_size
-        run = source._crvs_import_start("birth", date(BIRTH_YEAR, 1, 1), date(BIRTH_YEAR, 12, 31))
+        run = source._crvs_import_start(event, date(year, 1, 1), date(year, 12, 31))
         cr.commit()
         return run.id
 

@@ -61,6 +61,10 @@ def setup(args):
         env["spp.dci.demo"]._dci_demo_connect_loops()  # this run's port (config http_port)
         endpoint = env.ref("spp_dci_demo.fastapi_endpoint_dci_crvs_demo")
         endpoint.dci_max_page_size = max(endpoint.dci_max_page_size, args.page_size)
+        # an interrupted earlier run would go on when the server starts: its jobs then stop
+        env["spp.dci.crvs.import"].search([("state", "=", "running")]).write(
+            {"state": "failed", "error": "interrupted benchmark run"}
+        )
         cr.commit()
     print(f"setup: demo loops on this port, CRVS pages of up to {args.page_size} records")
 
@@ -73,8 +77,10 @@ def measure(args, label, run_id):
         peak = max(peak, rss_mb(args.server_pid))
         with pg_connect(args.db) as conn, conn.cursor() as cr:
             cr.execute(
-                "SELECT state, record_count, created_count, updated_count, unchanged_count, "
-                "skipped_count, page_count, total_count, error FROM spp_dci_crvs_import "
+                "SELECT state, coalesce(record_count, 0), coalesce(created_count, 0), "
+                "coalesce(updated_count, 0), coalesce(unchanged_count, 0), "
+                "coalesce(skipped_count, 0), coalesce(page_count, 0), total_count, error "
+                "FROM spp_dci_crvs_import "
                 "WHERE id = %s",
                 (run_id,),
             )

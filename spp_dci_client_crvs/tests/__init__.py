@@ -2,6 +2,7 @@ from . import (
     test_crvs_background_import,
     test_crvs_callbacks,
     test_crvs_import,
+    test_crvs_upsert_batch,
     test_install,
     test_mapping,
 )

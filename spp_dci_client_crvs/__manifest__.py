@@ -9,6 +9,7 @@
     "depends": ["spp_dci_client", "queue_job"],
     "data": [
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
         "views/spp_dci_crvs_import_views.xml",
         "views/spp_dci_crvs_import_wizard_views.xml",
         "views/spp_dci_data_source_views.xml",

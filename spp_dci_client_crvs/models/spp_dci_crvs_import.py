@@ -34,6 +34,7 @@ class SppDciCrvsImport(models.Model):
     origin = fields.Selection(
         [
             ("search", "Import (sync search)"),
+            ("pull", "Scheduled pull (sync search)"),
             ("on-search", "Search callback"),
             ("notify", "Notification"),
             ("txn-on-status", "Status callback"),
@@ -115,7 +116,7 @@ class SppDciCrvsImport(models.Model):
     def action_resume(self):
         """Continue a failed background import from its first page not yet imported."""
         self.ensure_one()
-        if self.state != "failed" or self.origin != "search" or not self.page_size:
+        if self.state != "failed" or self.origin not in ("search", "pull") or not self.page_size:
             raise UserError(self.env._("Only a failed background import can be resumed."))
         self.data_source_id._crvs_check()
         self.sudo().write({"state": "running", "error": False, "finished_at": False})

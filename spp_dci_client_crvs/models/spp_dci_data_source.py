@@ -84,9 +84,10 @@ class SppDciDataSource(models.Model):
             )
         )
 
-    @staticmethod
-    def _crvs_finish(run, **values):
+    def _crvs_finish(self, run, **values):
         run.write({"state": "done", "finished_at": fields.Datetime.now(), **values})
+        if run.origin == "pull":
+            run.data_source_id._crvs_pulled(run)
         # counts only: the records' identifiers and reasons stay on the (access-controlled) run
         _logger.info(
             "DCI CRVS import %s (%s) from %s: %s",
@@ -138,7 +139,7 @@ class SppDciDataSource(models.Model):
             }
         )
 
-    def _crvs_import_start(self, event, date_from=None, date_to=None):
+    def _crvs_import_start(self, event, date_from=None, date_to=None, origin="search"):
         """Import in the background, one committed queue job per page; returns the run.
 
         Each page job applies its page, records the progress and queues the
@@ -148,7 +149,7 @@ class SppDciDataSource(models.Model):
         self._crvs_check()
         self._crvs_criteria(event, date_from, date_to)  # bad ranges fail here, not in the job
         run = self._crvs_new_run(
-            "search",
+            origin,
             event_type=event,
             date_from=date_from,
             date_to=date_to,

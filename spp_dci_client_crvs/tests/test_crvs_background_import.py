@@ -133,3 +133,37 @@ class TestCRVSBackgroundImport(CRVSHttpCase):
         with trap_jobs() as trap, self.assertRaises(AccessError):
             run.with_user(outsider).action_resume()
         self.assertFalse(trap.enqueued_jobs)
+
+    def test_scheduled_pull_continues_from_the_watermark(self):
+        self.source.write({"crvs_scheduled_pull": True, "crvs_birth_watermark": "2025-01-01"})
+        today = fields.Date.context_today(self.source)
+        with trap_jobs() as trap:
+            runs = self.env["spp.dci.data.source"]._crvs_cron_pull()
+            self.assertEqual(
+                sorted(runs.mapped(lambda r: (r.event_type, r.origin, str(r.date_from)))),
+                [
+                    ("birth", "pull", "2025-01-01"),
+                    ("death", "pull", str(today - timedelta(days=1))),  # no watermark yet
+                ],
+            )
+            self.assertEqual(set(runs.mapped("date_to")), {today})
+            # a pull still running is not started twice
+            self.assertFalse(self.env["spp.dci.data.source"]._crvs_cron_pull())
+            while trap.enqueued_jobs:
+                trap.perform_enqueued_jobs()
+            self.env.invalidate_all()
+        self.assertEqual(runs.mapped("state"), ["done", "done"])
+        births = runs.filtered(lambda r: r.event_type == "birth")
+        self.assertCounts(births, created=3, updated=1, skipped=4)
+        self.assertEqual(
+            (self.source.crvs_birth_watermark, self.source.crvs_death_watermark), (today, today)
+        )
+        # the next pull starts at the watermark: nothing before it is asked for again
+        with trap_jobs() as trap:
+            again = self.env["spp.dci.data.source"]._crvs_cron_pull()
+            self.assertEqual(set(again.mapped("date_from")), {today})
+            while trap.enqueued_jobs:
+                trap.perform_enqueued_jobs()
+            self.env.invalidate_all()
+        self.assertEqual(sum(again.mapped("record_count")), 0)
+        self.assertEqual(len(self.env["spp.registry.id"].search([("value", "=", "BRN-1001")])), 1)

@@ -105,6 +105,12 @@ class SppDciCrvsImport(models.Model):
     def summary(self):
         """One line for notifications and the server log."""
         self.ensure_one()
+        if self.state == "failed" and self.page_size and self.page_count:
+            # a background import keeps the pages it committed before the failure
+            return (
+                f"stopped, {self.page_count} page(s) of {self.record_count} record(s) "
+                f"imported, resumable: {self.error}"
+            )
         if self.state == "failed":
             return f"failed, nothing imported: {self.error}"
         return (

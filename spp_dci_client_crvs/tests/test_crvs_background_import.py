@@ -82,7 +82,9 @@ class TestCRVSBackgroundImport(CRVSHttpCase):
         self.assertIn("does not match its content", run.error)
         self.assertEqual((run.page_count, run.next_page, run.record_count), (1, 2, 3))
         self.assertEqual(self.holder("BRN", "BRN-1003"), self.fatu, "page 1 stays imported")
-        self.assertIn("failed", run.summary())
+        self.assertIn(
+            "stopped, 1 page(s) of 3 record(s) imported, resumable: Page 2:", run.summary()
+        )
 
         self.stub.fail_after, self.stub.mode = None, "ok"
         with trap_jobs() as trap:

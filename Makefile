@@ -1,5 +1,5 @@
 # The two commands: `make run` (serve the demo) and `make test` (all tests).
-.PHONY: run test setup bench replica fuzz soak spec lint clean-db
+.PHONY: run test setup bench bench-crvs replica fuzz soak spec lint clean-db
 
 run:        ## set up, create/upgrade the demo database, serve Odoo on 127.0.0.1:8069
 	bash scripts/run.sh
@@ -12,6 +12,9 @@ setup:      ## only create/refresh the virtualenv (.venv)
 
 bench:      ## benchmark DCI sync/async search and callbacks, threaded and prefork (README)
 	bash scripts/bench.sh
+
+bench-crvs: ## import 50,000 CRVS births + 5,000 deaths over HTTP, then again (.odoo/bench-crvs.json)
+	bash scripts/bench_crvs.sh
 
 replica:    ## the searches read on a streaming replica (db_replica_host, scripts/replica.sh)
 	bash scripts/replica.sh

@@ -11,7 +11,8 @@ Serves the database as `make run` does (threaded Odoo, queue_job runner) and run
   3. kill_async: ``--async-kill`` (200) async searches, kill -9 of Odoo while their
      callbacks go out, restart: every transaction done and delivered once;
   4. kill_crvs: ``--births`` (3000) births in the demo CRVS, a background import, kill -9
-     while it runs, restart: all births imported once, never half an import visible.
+     while it runs, restart: the import resumes (one committed page job per page) and ends
+     with every birth imported once, none twice; only whole pages visible at the kill.
 The receiver is a strict peer (scripts/soak/receiver.py): body signature by the registry's
 published keys, message_ts at most 300 s old. Writes ``.odoo/soak.json``; exits 1 on findings.
 """

@@ -5,8 +5,10 @@ Used by the import (pages of a sync search) and by the callback handler
 (``on-search``, ``notify``). Per page: every record is parsed first
 (:mod:`..mapping`), then *one* query finds which registrants already hold the
 page's identifiers, then each record is created, updated, left as it is, or
-skipped with a reason. Each write runs in its own savepoint, so a record that
-fails to write leaves nothing behind and the others go on.
+skipped with a reason. The page's new registrants are created together (one
+batched ORM create); updates, and creates when the batch fails, run one per
+savepoint, so a record that fails to write leaves nothing behind and the others
+go on.
 
 A failure that is not the record's is not a skip: concurrency errors
 (serialization failure, deadlock, lock not available) end the transaction, and
@@ -44,6 +46,8 @@ class CRVSUpsert:
         self.run = run
         self.counts = {CREATED: 0, UPDATED: 0, UNCHANGED: 0, SKIPPED: 0}
         self.lines = []
+        self._pending = []
+        self._pending_pairs = set()
         types = env["spp.id.type"].with_context(active_test=False).search_fetch([], ["code"])
         self.type_ids = {t.code: t.id for t in types}
         self.type_codes = {t.id: t.code for t in types}
@@ -93,8 +97,14 @@ class CRVSUpsert:
             ]
         )
         partners.registry_id_ids.fetch(["id_type_id", "value"])
+        self._pending = []  # [(person, known, values)]: the page's creates, done in one batch
+        self._pending_pairs = set()
         for record_event, person, known in parsed:
+            if self._pending_pairs.intersection(known):
+                # the same person twice in a page: create the first before matching the second
+                self._create_pending(holders)
             self._apply_one(record_event, person, known, holders)
+        self._create_pending(holders)
 
     def _holders(self, pairs):
         """``{(type code, value): partner id}`` for the identifiers already registered (1 query)."""
@@ -150,17 +160,36 @@ class CRVSUpsert:
                 for code, value in known
             ],
         }
-        partner = self._write(lambda: self.env["res.partner"].create(values), person)
-        if partner is None:
+        self._pending.append((person, known, values))
+        self._pending_pairs.update(known)
+
+    def _create_pending(self, holders):
+        """Create the pending registrants: one batch, else one savepoint each (to skip the bad)."""
+        pending, self._pending, self._pending_pairs = self._pending, [], set()
+        if not pending:
             return
-        for pair in known:
-            holders[pair] = partner.id
-        self._count(
-            CREATED,
-            partner=partner,
-            identifiers=person.identifiers_text(),
-            detail=person.display_name,
-        )
+        partners = None
+        try:
+            with self.env.cr.savepoint():
+                partners = self.env["res.partner"].create([values for _p, _k, values in pending])
+        except (psycopg2.Error, ValidationError, UserError):
+            pass  # one of them is refused: find which, one by one
+        model = self.env["res.partner"]
+        for index, (person, known, values) in enumerate(pending):
+            if partners is not None:
+                partner = partners[index]
+            else:
+                partner = self._write(lambda values=values: model.create(values), person)
+                if partner is None:
+                    continue
+            for pair in known:
+                holders[pair] = partner.id
+            self._count(
+                CREATED,
+                partner=partner,
+                identifiers=person.identifiers_text(),
+                detail=person.display_name,
+            )
 
     def _update(self, partner, event, person, known, holders):
         held = {}

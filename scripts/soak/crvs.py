@@ -1,9 +1,10 @@
-"""Database side of the fault run: registrants that change, CRVS births, the import job.
+"""Database side of the fault run: registrants that change, CRVS births, the import run.
 
 Births are added to the demo CRVS (``spp.dci.demo.person``, served at /dci/crvs
 by the same Odoo) in plain SQL, each with a birth registration number
 ``SOAK-<batch>-<n>`` and a birth date in a year no other data uses. The import
-is queued the way the import wizard's "background" mode queues it.
+is started the way the import wizard's "background" mode starts it: one committed queue
+job per page.
 """
 
 import time
@@ -45,8 +46,8 @@ def create_registrants(args, surname, count):
     return values
 
 
-def seed_births(args, count):
-    """Add ``count`` births to the demo CRVS; returns the batch name."""
+def seed_births(args, count, *, year=BIRTH_YEAR):
+    """Add ``count`` births in ``year`` to the demo CRVS; returns the batch name."""
     batch = f"{int(time.time())}-{uuid.uuid4().hex[:6]}"  # starts with its creation time
     with pg_connect(args.db) as conn, conn.cursor() as cr:
         cr.execute("SELECT id FROM spp_id_type WHERE code = 'BRN'")
@@ -55,7 +56,7 @@ def seed_births(args, count):
         cr.execute(
             "DELETE FROM spp_dci_demo_person WHERE registry_type = 'crvs' "
             "AND birth_date BETWEEN %s AND %s",
-            (date(BIRTH_YEAR, 1, 1), date(BIRTH_YEAR, 12, 31)),
+            (date(year, 1, 1), date(year, 12, 31)),
         )
         cr.execute(
             """
@@ -74,34 +75,62 @@ def seed_births(args, count):
                    now() AT TIME ZONE 'utc', now() AT TIME ZONE 'utc'
               FROM new
             """,
-            (date(BIRTH_YEAR, 1, 1), count, brn, batch),
+            (date(year, 1, 1), count, brn, batch),
         )
         conn.commit()
     return batch
 
 
-def queue_import(args, batch):
-    """Queue the background import of the year's births; returns the job's uuid."""
+def add_deaths(args, batch, count, year):
+    """The first ``count`` people of the batch die in ``year``: a death date and a death
+    registration number ``SOAK-<batch>-D<n>`` in the demo CRVS."""
+    with pg_connect(args.db) as conn, conn.cursor() as cr:
+        cr.execute(
+            """
+            WITH dead AS (
+                UPDATE spp_dci_demo_person p SET death_date = DATE %s + (i.n %% 365)
+                  FROM (SELECT person_id, substr(value, length(%s) + 1)::int AS n
+                          FROM spp_dci_demo_person_id WHERE value LIKE %s
+                           AND id_type_id = (SELECT id FROM spp_id_type WHERE code = 'BRN')) i
+                 WHERE p.id = i.person_id AND i.n <= %s
+                RETURNING p.id, i.n
+            )
+            INSERT INTO spp_dci_demo_person_id (person_id, id_type_id, value, create_uid,
+                write_uid, create_date, write_date)
+            SELECT dead.id, t.id, %s || 'D' || dead.n, 1, 1,
+                   now() AT TIME ZONE 'utc', now() AT TIME ZONE 'utc'
+              FROM dead, spp_id_type t WHERE t.code = 'DRN'
+            """,
+            (
+                date(year, 1, 1),
+                f"SOAK-{batch}-",
+                f"SOAK-{batch}-%",
+                count,
+                f"SOAK-{batch}-",
+            ),
+        )
+        conn.commit()
+
+
+def queue_import(args, batch, *, event="birth", year=BIRTH_YEAR):
+    """Start the background import of the year's ``event`` (one page job at a time); its run id."""
     with _env(args) as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         source = env["spp.dci.data.source"].search([("registry_type", "=", "crvs")], limit=1)
         source.page_size = args.crvs_page_size
-        job = source.with_delay(
-            channel="root.dci", description=f"DCI: soak import of births {batch}"
-        )._crvs_import_job("birth", f"{BIRTH_YEAR}-01-01", f"{BIRTH_YEAR}-12-31")
+        run = source._crvs_import_start(event, date(year, 1, 1), date(year, 12, 31))
         cr.commit()
-        return job.uuid
+        return run.id
 
 
-def wait_job_state(db, job_uuid, states, timeout):
+def wait_run(db, run_id, done, timeout):
+    """Poll the import run until ``done(state, page_count)`` or the timeout; its state."""
     deadline = time.monotonic() + timeout
-    state = None
     while True:
         with pg_connect(db) as conn, conn.cursor() as cr:
-            cr.execute("SELECT state FROM queue_job WHERE uuid = %s", (job_uuid,))
-            row = cr.fetchone()
-        state = row[0] if row else None
-        if state in states or time.monotonic() >= deadline:
+            cr.execute("SELECT state, page_count FROM spp_dci_crvs_import WHERE id = %s", (run_id,))
+            state, pages = cr.fetchone() or (None, 0)
+        if done(state, pages) or time.monotonic() >= deadline:
             return state
         time.sleep(0.5)
 

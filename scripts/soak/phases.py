@@ -298,25 +298,35 @@ class FaultRun:
     def kill_crvs(self, births):
         print(f"kill: a CRVS import of {births} births, kill -9 while it runs")
         batch = crvs.seed_births(self.args, births)
-        job_uuid = crvs.queue_import(self.args, batch)
-        crvs.wait_job_state(self.args.db, job_uuid, ("started",), timeout=300)
+        run_id = crvs.queue_import(self.args, batch)
+        # the first page committed: the import is under way
+        crvs.wait_run(self.args.db, run_id, lambda state, pages: pages >= 1, timeout=300)
         time.sleep(self.args.crvs_kill_after)
         during = crvs.imported(self.args.db, batch)
-        running = crvs.wait_job_state(self.args.db, job_uuid, ("started",), timeout=0.1)
+        running = crvs.wait_run(self.args.db, run_id, lambda state, pages: True, timeout=0)
         self.server.kill()
         print(f"  killed while importing ({during['registrants']} registrants visible); restarting")
         self.server.start()
-        state = crvs.wait_job_state(
-            self.args.db, job_uuid, ("done", "failed"), timeout=self.args.recovery_timeout
+        # queue_job runs the interrupted page job again: the import resumes where it was
+        state = crvs.wait_run(
+            self.args.db,
+            run_id,
+            lambda state, pages: state in ("done", "failed"),
+            timeout=self.args.recovery_timeout,
         )
         after = crvs.imported(self.args.db, batch)
         findings = []
-        if running != "started":
+        if running != "running":
             findings.append(f"the import was {running} at the kill: raise --births")
-        if during["registrants"] not in (0, births):
-            findings.append(f"half an import was visible: {during['registrants']} of {births}")
+        # each page is committed whole: whole pages only, never part of one
+        page_size = self.args.crvs_page_size
+        if during["registrants"] % page_size and during["registrants"] != births:
+            findings.append(
+                f"part of a page was visible: {during['registrants']} of {births} "
+                f"(pages of {page_size})"
+            )
         if state != "done":
-            findings.append(f"the import job ended {state}")
+            findings.append(f"the import ended {state}")
         if after["registrants"] != births:
             findings.append(f"{after['registrants']} of {births} births imported")
         if after["duplicates"]:
@@ -326,7 +336,7 @@ class FaultRun:
         result = {
             "births": births,
             "visible_at_kill": during["registrants"],
-            "job_state": state,
+            "run_state": state,
             "imported": after["registrants"],
             "duplicates": after["duplicates"],
             "runs": after["runs"],

@@ -841,41 +841,43 @@ class DCIClient:
         ends it) and stops on an empty page. A rejected page raises
         :class:`RegistryRejected`.
         """
-        criteria = (
-            criteria
-            if isinstance(criteria, SearchCriteria)
-            else SearchCriteria.model_validate(criteria)
-        )
         page_number = 1
         while page_number <= max_pages:
-            data = criteria.to_json()
-            data["pagination"] = {"page_size": page_size, "page_number": page_number}
-            page_criteria = SearchCriteria.model_validate(data)
-            result = self.sync_search([page_criteria], locale=locale)
-            if not result.message.search_response:  # spec-valid: no item, no more records
+            item = self.search_page(criteria, page_number, page_size=page_size, locale=locale)
+            if item is None:
                 return
-            item = result.message.search_response[0]
-            if item.status == RequestStatus.RJCT:
-                reason = (
-                    item.status_reason_code.value if item.status_reason_code else "no reason code"
-                )
-                raise RegistryRejected(
-                    f"The registry rejected page {page_number}: {reason}"
-                    + (f" ({item.status_reason_message})" if item.status_reason_message else "")
-                    + ".",
-                    code=reason,
-                )
-            records = records_of(item)
             yield item
-            pagination = item.pagination
-            if not records or pagination is None:
+            page_number = next_page_number(item)
+            if page_number is None:
                 return
-            if pagination.page_number * pagination.page_size >= pagination.total_count:
-                return
-            page_number = pagination.page_number + 1
         raise RegistryRejected(
             f"Stopped after {max_pages} pages: the registry keeps announcing more results."
         )
+
+    def search_page(self, criteria, page_number, *, page_size=100, locale=None):
+        """One page (a ``SearchResponseItem``) of a search, None for an answer without items;
+        a rejected page raises :class:`RegistryRejected`. Resumable imports fetch their pages
+        one by one with it."""
+        data = (
+            criteria.to_json()
+            if isinstance(criteria, SearchCriteria)
+            else SearchCriteria.model_validate(criteria).to_json()
+        )
+        data["pagination"] = {"page_size": page_size, "page_number": page_number}
+        page_criteria = SearchCriteria.model_validate(data)
+        result = self.sync_search([page_criteria], locale=locale)
+        if not result.message.search_response:  # spec-valid: no item, no more records
+            return None
+        item = result.message.search_response[0]
+        if item.status == RequestStatus.RJCT:
+            reason = item.status_reason_code.value if item.status_reason_code else "no reason code"
+            raise RegistryRejected(
+                f"The registry rejected page {page_number}: {reason}"
+                + (f" ({item.status_reason_message})" if item.status_reason_message else "")
+                + ".",
+                code=reason,
+            )
+        return item
 
     def iter_records(self, criteria, **kwargs) -> Iterator[dict]:
         """Yield every record of every page of one search (see :meth:`iter_search_pages`)."""
@@ -1036,6 +1038,20 @@ def records_of(item) -> list:
     if isinstance(records, dict):
         return [records]
     return list(records or [])
+
+
+def next_page_number(item):
+    """The page after ``item``, or None when it was the last one.
+
+    Paging follows the answer's ``pagination`` (``page_number * page_size >=
+    total_count`` ends it) and stops on an empty page.
+    """
+    pagination = item.pagination
+    if not records_of(item) or pagination is None:
+        return None
+    if pagination.page_number * pagination.page_size >= pagination.total_count:
+        return None
+    return pagination.page_number + 1
 
 
 def _is_duplicate(status, body) -> bool:

@@ -1,1 +1,1 @@
-from . import spp_dci_crvs_import, spp_dci_data_source
+from . import spp_dci_crvs_import, spp_dci_data_source, spp_dci_data_source_pull

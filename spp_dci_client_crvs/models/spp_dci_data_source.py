@@ -1,9 +1,11 @@
 # Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 import logging
-from datetime import date
+
+import psycopg2
 
 from odoo import fields, models
-from odoo.addons.spp_dci_client.client.service import records_of
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.spp_dci_client.client.service import next_page_number, records_of
 from odoo.addons.spp_dci_client.models.spp_dci_data_source import DCIClientUserError
 from odoo.addons.spp_dci_server.services.concurrency import RETRYABLE, job_retry
 from odoo.exceptions import AccessError, UserError
@@ -54,12 +56,18 @@ class SppDciDataSource(models.Model):
             raise UserError(str(exc)) from exc
 
     def _crvs_criteria(self, event, date_from, date_to):
-        """``search_criteria`` of an import: a predicate on the event's date, per the crvs spec."""
+        """``search_criteria`` of an import: a predicate on the event's date, per the crvs spec.
+
+        Sorted on that date (the registry breaks ties by its own key): offset
+        paging over a live CRVS then sees the day's new registrations at the
+        end, after the pages already imported, rather than shifting them.
+        """
         return self._dci_criteria(
             "predicate",
             self._crvs_query(event, date_from, date_to),
             reg_event_type=mapping.REG_EVENT_TYPES[event],
             reg_record_type=mapping.REG_RECORD_TYPE,
+            sort=[{"attribute_name": mapping.EVENT_DATE_ATTRIBUTES[event], "sort_order": "asc"}],
         )
 
     def _crvs_new_run(self, origin, **values):
@@ -77,9 +85,10 @@ class SppDciDataSource(models.Model):
             )
         )
 
-    @staticmethod
-    def _crvs_finish(run, **values):
+    def _crvs_finish(self, run, **values):
         run.write({"state": "done", "finished_at": fields.Datetime.now(), **values})
+        if run.origin == "pull":
+            run.data_source_id._crvs_pulled(run)
         # counts only: the records' identifiers and reasons stay on the (access-controlled) run
         _logger.info(
             "DCI CRVS import %s (%s) from %s: %s",
@@ -92,12 +101,14 @@ class SppDciDataSource(models.Model):
     # -- import (sync search, page after page) ---------------------------------------------
 
     def _crvs_import(self, event, date_from=None, date_to=None):
-        """Import the ``event`` records dated in the range; returns the ``spp.dci.crvs.import``.
+        """Import the ``event`` records dated in the range now; returns the ``spp.dci.crvs.import``.
 
-        All or nothing: the pages are applied inside one savepoint, so a
-        registry failure on any page (garbage, bad signature, refusal...)
-        leaves the registry as it was and the run ``failed`` with the reason.
-        Running it again is safe: unchanged records are only counted.
+        For small ranges (the wizard's "now"): all or nothing, the pages are
+        applied inside one savepoint of the caller's transaction, so a registry
+        failure on any page (garbage, bad signature, refusal...) leaves the
+        registry as it was and the run ``failed`` with the reason. Large
+        ranges go through :meth:`_crvs_import_start`. Running it again is
+        safe: unchanged records are only counted.
         """
         self._crvs_check()
         criteria = self._crvs_criteria(event, date_from, date_to)
@@ -106,9 +117,7 @@ class SppDciDataSource(models.Model):
         try:
             with self.env.cr.savepoint(), self._dci_client() as client:
                 for item in client.iter_search_pages(criteria, page_size=self.page_size):
-                    upsert.apply(records_of(item), event=event)
-                    upsert.flush()
-                    run.page_count += 1
+                    self._crvs_apply_page(run, upsert, item, event)
         except DCIClientUserError as exc:
             # the savepoint is rolled back: no registrant, counter or line of this run stays
             run.write({"state": "failed", "error": str(exc), "finished_at": fields.Datetime.now()})
@@ -117,17 +126,90 @@ class SppDciDataSource(models.Model):
         self._crvs_finish(run)
         return run
 
-    def _crvs_import_job(self, event, date_from=None, date_to=None):
-        """Queue job of a background import; the result is the summary."""
+    def _crvs_apply_page(self, run, upsert, item, event):
+        """Apply one page of a search to the registry and record the progress on ``run``."""
+        upsert.apply(records_of(item), event=event)
+        upsert.flush()
+        pagination = item.pagination
+        run.write(
+            {
+                "page_count": run.page_count + 1,
+                "next_page": (pagination.page_number if pagination else run.next_page) + 1,
+                "total_count": pagination.total_count if pagination else run.record_count,
+                "progress_at": fields.Datetime.now(),
+            }
+        )
+
+    def _crvs_import_start(self, event, date_from=None, date_to=None, origin="search"):
+        """Import in the background, one committed queue job per page; returns the run.
+
+        Each page job applies its page, records the progress and queues the
+        next page in the same transaction: a crash loses at most the page in
+        flight, which queue_job runs again (nothing of it was committed).
+        """
+        self._crvs_check()
+        self._crvs_criteria(event, date_from, date_to)  # bad ranges fail here, not in the job
+        run = self._crvs_new_run(
+            origin,
+            event_type=event,
+            date_from=date_from,
+            date_to=date_to,
+            page_size=self.page_size,
+        )
+        self._crvs_queue_page(run, 1)
+        return run
+
+    def _crvs_queue_page(self, run, page):
+        self.sudo().with_delay(
+            channel="root.dci",
+            description=f"DCI: {run.name}, page {page}",
+            identity_key=f"spp.dci.crvs.import,{run.id},{page}",
+        )._crvs_import_page_job(run.id, page)
+
+    def _crvs_import_page_job(self, run_id, page):
+        """Queue job: import page ``page`` of the run, then queue the next one."""
+        run = self.env["spp.dci.crvs.import"].sudo().browse(run_id).exists()
+        if not run:
+            return f"import {run_id} no longer exists"
+        # one page job per run at a time (a resume while a job is still queued, a requeue)
         try:
-            run = self._crvs_import(
-                event,
-                date.fromisoformat(date_from) if date_from else None,
-                date.fromisoformat(date_to) if date_to else None,
-            )
-        except RETRYABLE as exc:  # a concurrent transaction: the whole import runs again
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM spp_dci_crvs_import WHERE id = %s FOR UPDATE NOWAIT", [run.id]
+                )
+        except psycopg2.errors.LockNotAvailable as exc:
+            raise RetryableJobError("another page job of this import is running", 10) from exc
+        run.invalidate_recordset()
+        if run.state != "running" or run.next_page != page:
+            return f"{run.name}: page {page} already imported"
+        event = run.event_type
+        criteria = self._crvs_criteria(event, run.date_from, run.date_to)
+        upsert = CRVSUpsert(self.env(su=True), run)
+        try:
+            with self.env.cr.savepoint(), self._dci_client() as client:
+                item = client.search_page(criteria, page, page_size=run.page_size)
+                if item is not None:
+                    self._crvs_apply_page(run, upsert, item, event)
+        except RETRYABLE as exc:  # a concurrent transaction: queue_job runs this page again
             raise job_retry(exc) from exc
-        return f"{run.name}: {run.summary()}"
+        except DCIClientUserError as exc:
+            # the pages before stay imported; "Resume" continues from this one
+            run.write(
+                {
+                    "state": "failed",
+                    "error": f"Page {page}: {exc}",
+                    "finished_at": fields.Datetime.now(),
+                }
+            )
+            _logger.warning(
+                "DCI CRVS import %s stopped at page %s (resumable): %s", run.id, page, exc
+            )
+            return f"{run.name}: {run.summary()}"
+        if item is None or next_page_number(item) is None:  # an empty answer: no more records
+            self._crvs_finish(run)
+        else:
+            self._crvs_queue_page(run, run.next_page)
+        return f"{run.name}: page {page}, {run.summary()}"
 
     def _crvs_import_async(self, event, date_from=None, date_to=None):
         """``/registry/search``: the records come back on ``on-search`` (see below)."""

@@ -1,7 +1,9 @@
 from . import (
+    test_crvs_background_import,
     test_crvs_callbacks,
     test_crvs_concurrency,
     test_crvs_import,
+    test_crvs_upsert_batch,
     test_install,
     test_mapping,
 )

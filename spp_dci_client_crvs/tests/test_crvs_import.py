@@ -5,7 +5,6 @@ import logging
 from datetime import date
 from unittest.mock import patch
 
-from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.sql_db import Cursor
 from odoo.tests import new_test_user, tagged
@@ -237,24 +236,6 @@ class TestCRVSImport(CRVSHttpCase):
         for identifier in ("BRN-1001", "BRN-1002", "BRN-1003", "BRN-1009"):
             self.assertFalse(self.holder("BRN", identifier))
         self.assertEqual(self.fatu.name, "Fatu Ndiaye")
-
-    def test_background_import(self):
-        with trap_jobs() as trap:
-            action = self.run_wizard("death", FEBRUARY, mode="background")
-            self.assertEqual(action["tag"], "display_notification")
-            trap.assert_jobs_count(1)
-            trap.assert_enqueued_job(
-                self.source._crvs_import_job,
-                args=("death", "2025-02-01", "2025-02-28"),
-                properties={"channel": "root.dci"},
-            )
-            self.assertFalse(self.stub.requests, "nothing is sent before the job runs")
-            trap.perform_enqueued_jobs()
-        self.env.invalidate_all()
-        run = self.source.crvs_import_ids
-        self.assertEqual((run.state, run.user_id), ("done", self.case_worker))
-        self.assertCounts(run, updated=1, skipped=1)
-        self.assertEqual(self.ibrahima.death_date, date(2025, 2, 10))
 
     def test_access(self):
         outsider = new_test_user(self.env, login="crvs_outsider", groups="base.group_user")

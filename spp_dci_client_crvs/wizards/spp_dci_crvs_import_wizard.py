@@ -33,12 +33,12 @@ class SppDciCrvsImportWizard(models.TransientModel):
     )
     mode = fields.Selection(
         [
-            ("now", "Now (wait for the result)"),
-            ("background", "In the background (queue job)"),
+            ("background", "In the background (one queue job per page)"),
+            ("now", "Now (wait for the result; small ranges)"),
             ("callback", "Asynchronous search (the CRVS calls back)"),
         ],
         required=True,
-        default="now",
+        default="background",
     )
 
     @api.constrains("date_from", "date_to")
@@ -50,16 +50,6 @@ class SppDciCrvsImportWizard(models.TransientModel):
     def action_import(self):
         self.ensure_one()
         source = self.data_source_id
-        if self.mode == "background":
-            source._crvs_check()
-            source.with_delay(
-                channel="root.dci",
-                description=f"DCI: import {self.event_type}s from {source.name}",
-            )._crvs_import_job(self.event_type, str(self.date_from), str(self.date_to))
-            return self._notify(
-                self.env._("Import queued"),
-                self.env._("The summary appears under DCI > Client > CRVS Imports."),
-            )
         if self.mode == "callback":
             sent = source._crvs_import_async(self.event_type, self.date_from, self.date_to)
             return self._notify(
@@ -70,7 +60,11 @@ class SppDciCrvsImportWizard(models.TransientModel):
                     ack=sent["ack_status"] or "pending",  # None: ACK lost, reconciled
                 ),
             )
-        run = source._crvs_import(self.event_type, self.date_from, self.date_to)
+        if self.mode == "background":
+            run = source._crvs_import_start(self.event_type, self.date_from, self.date_to)
+        else:
+            run = source._crvs_import(self.event_type, self.date_from, self.date_to)
+        # the run's form: its progress (pages, counts, rate, ETA) while the page jobs run
         return {
             "type": "ir.actions.act_window",
             "res_model": "spp.dci.crvs.import",

@@ -11,6 +11,7 @@ from datetime import date
 
 from odoo import SUPERUSER_ID, Command, api
 from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
+from odoo.addons.queue_job.job import Job
 from odoo.addons.spp_dci_server.tests.common import ConcurrencyMixin
 from odoo.service.model import retrying
 from odoo.tests import TransactionCase, tagged
@@ -72,8 +73,20 @@ class TestCallbackRetriedOnLock(ConcurrencyMixin, CRVSCallbackCase):
         self.assertEqual((run.state, run.next_page, run.page_count), ("running", 1, 0))
         self.assertFalse(run.line_ids)
         self.perform(job)
+        performed = {job.uuid}
         while run.state == "running":  # the next pages, as the runner would
-            self.perform(self.stored_job("_crvs_import_page_job"))
+            self.env.flush_all()
+            following = self.env["queue.job"].search(
+                [
+                    ("state", "=", "pending"),
+                    ("method_name", "=", "_crvs_import_page_job"),
+                    ("uuid", "not in", list(performed)),
+                ],
+                limit=1,
+            )
+            self.assertTrue(following, "the next page is queued")
+            performed.add(following.uuid)
+            self.perform(Job.load(self.env, following.uuid))
         self.assertCounts(run, created=3, updated=1, skipped=4)
 
     def test_retries_are_bounded(self):

@@ -15,17 +15,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from bench.seed import ensure_sender
 
-SCOPES = " ".join(
-    (
-        "registry.search",
-        "registry.subscribe",
-        "registry.status",
-        "registry.on-search",
-        "registry.on-subscribe",
-        "registry.notify",
-        "registry.on-status",
-    )
-)
+import odoo
 
 
 def main():
@@ -34,13 +24,16 @@ def main():
     parser.add_argument("--db", required=True)
     args = parser.parse_args()
     secret = secrets.token_urlsafe(32)
+    odoo.tools.config.parse_config(["-c", args.config, "-d", args.db], setup_logging=False)
+    from odoo.addons.spp_dci_server.models.spp_dci_sender import SCOPES  # noqa: PLC0415
+
     _key, our_id = ensure_sender(
         args.config,
         args.db,
         "127.0.0.1",
         client_id="dci-fuzz",
         secret=secret,
-        scopes=SCOPES,
+        scopes=" ".join(SCOPES),
         signature_policy="off",
     )
     print(secret)

@@ -16,6 +16,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 PATH = "/bench/dci/registry/on-search"
 
 
+def send_ack(handler, correlation_id):
+    """Answer the callback being handled with HTTP 200 and the DCI ACK."""
+    body = json.dumps(
+        {
+            "message": {
+                "ack_status": "ACK",
+                "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "correlation_id": correlation_id,
+            }
+        }
+    ).encode()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 class CallbackReceiver:
     def __init__(self):
         self.arrivals = {}  # correlation_id -> perf_counter time of the first callback
@@ -37,20 +55,7 @@ class CallbackReceiver:
                 except (ValueError, KeyError, TypeError):
                     data, correlation_id = None, None
                 receiver.record(correlation_id, data, raw)
-                body = json.dumps(
-                    {
-                        "message": {
-                            "ack_status": "ACK",
-                            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
-                            "correlation_id": correlation_id or "",
-                        }
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_ack(self, correlation_id or "")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True

@@ -1,4 +1,4 @@
-"""The three parts of the fault run: soak, peer outage, kill -9 (async batch and CRVS import).
+"""The parts of the fault run: soak, peer outage, kill -9 (async batch and CRVS import).
 
 Each returns a dict of figures with ``ok`` and ``findings`` (what went wrong, in
 words). The soak's sync searches run closed-loop (each worker sends the next when

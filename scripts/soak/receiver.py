@@ -16,8 +16,9 @@ from collections import Counter
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from bench.receiver import send_ack
+
 from odoo.addons.spp_dci.dci.envelope import verify_envelope
-from odoo.addons.spp_dci.dci.schemas.common import format_timestamp
 
 
 class StrictReceiver:
@@ -51,21 +52,7 @@ class StrictReceiver:
 
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                correlation_id = receiver.receive(raw)
-                body = json.dumps(
-                    {
-                        "message": {
-                            "ack_status": "ACK",
-                            "timestamp": format_timestamp(datetime.now(UTC)),
-                            "correlation_id": correlation_id or "unknown",
-                        }
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_ack(self, receiver.receive(raw) or "unknown")
 
         ThreadingHTTPServer.allow_reuse_address = True
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)

@@ -107,7 +107,8 @@ def ensure_sender(
     when ``callback_host`` (``host:port``) is given, that host as its only
     callback host with private (loopback, plain http) callbacks allowed. The
     ORM write clears the server's sender cache (registry signalling). The
-    fuzzer (scripts/fuzz.sh) registers its own sender with the keywords.
+    fuzzer (scripts/fuzz.sh) registers its own sender with the keywords
+    (``scopes=None``: every scope a sender can have).
     """
     # Odoo is imported here only: the SQL-only parts of the benchmark do not need it, and
     # odoo.addons.spp_dci is importable once the configuration (addons path) is read.
@@ -117,6 +118,9 @@ def ensure_sender(
 
     odoo.tools.config.parse_config(["-c", config, "-d", db], setup_logging=False)
     from odoo.addons.spp_dci.dci.keys import SigningKey  # noqa: PLC0415
+    from odoo.addons.spp_dci_server.models.spp_dci_sender import SCOPES  # noqa: PLC0415
+
+    scopes = " ".join(SCOPES) if scopes is None else scopes
 
     key = SigningKey.generate()
     with Registry(db).cursor() as cr:

@@ -128,7 +128,10 @@ def wait_run(db, run_id, done, timeout):
     deadline = time.monotonic() + timeout
     while True:
         with pg_connect(db) as conn, conn.cursor() as cr:
-            cr.execute("SELECT state, page_count FROM spp_dci_crvs_import WHERE id = %s", (run_id,))
+            cr.execute(
+                "SELECT state, coalesce(page_count, 0) FROM spp_dci_crvs_import WHERE id = %s",
+                (run_id,),
+            )
             state, pages = cr.fetchone() or (None, 0)
         if done(state, pages) or time.monotonic() >= deadline:
             return state

@@ -9,6 +9,7 @@
 # Stops each server it started. Exits non-zero on errors (not on missed targets).
 #   DB=spp_dci_bench HTTP_PORT=8070 bash scripts/bench.sh [--million] [--requests N] ...
 source "$(dirname "$0")/lib.sh"
+bash "$ROOT/scripts/setup.sh"  # a fresh clone has no virtualenv yet
 choose_postgres
 db=${DB:-spp_dci_bench}
 port=${HTTP_PORT:-8070}

@@ -101,12 +101,9 @@ class FaultRun:
 
     def callback_findings(self, correlations):
         findings = list(self.receiver.problems)
-        missing = [c for c in correlations if not self.receiver.correlations[c]]
-        twice = [c for c in correlations if self.receiver.correlations[c] > 1]
-        if missing:
-            findings.append(f"{len(missing)} of {len(correlations)} callbacks never arrived")
-        if twice:
-            findings.append(f"{len(twice)} transactions got two different callbacks")
+        findings += _once_findings(
+            self.receiver.correlations, correlations, "callbacks", "transactions got two"
+        )
         states = self.delivery_states(correlations)
         wrong = {s: n for s, n in states.items() if s != "done/sent"}
         if wrong:
@@ -214,12 +211,9 @@ class FaultRun:
         recovered = round(time.monotonic() - down_at - down_seconds)
         findings, states = self.callback_findings(correlations)
         findings += [f"search refused while the peer was down: {e}" for e in errors[:3]]
-        missing = [i for i in identifiers if not self.receiver.notified[i]]
-        twice = [i for i in identifiers if self.receiver.notified[i] > 1]
-        if missing:
-            findings.append(f"{len(missing)} of {len(identifiers)} changes never notified")
-        if twice:
-            findings.append(f"{len(twice)} changes notified twice")
+        findings += _once_findings(
+            self.receiver.notified, identifiers, "notified changes", "changes notified"
+        )
         result = {
             "down_seconds": down_seconds,
             "callbacks": len(correlations),
@@ -342,6 +336,18 @@ class FaultRun:
             "runs": after["runs"],
         }
         return _done(result, findings)
+
+
+def _once_findings(received, expected, what, twice_what):
+    """What arrived not at all, or twice: ``received`` counts distinct arrivals per key."""
+    findings = []
+    missing = [key for key in expected if not received[key]]
+    twice = [key for key in expected if received[key] > 1]
+    if missing:
+        findings.append(f"{len(missing)} of {len(expected)} {what} never arrived")
+    if twice:
+        findings.append(f"{len(twice)} {twice_what} twice")
+    return findings
 
 
 def _ms(values, fraction):

@@ -7,7 +7,6 @@ one: a bad item is answered ``rjct`` with its reason code, the others are
 processed (partial failure).
 """
 
-import uuid
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field, ValidationError, create_model
@@ -41,7 +40,7 @@ from odoo.addons.spp_dci.dci.schemas.subscribe import (
 from odoo.addons.spp_dci.dci.schemas.txn import TxnStatusResponse
 
 from .paths import REPLY_ACTIONS
-from .replies import now_ts, rejection_envelope, sign_envelope
+from .replies import callback_header, now_ts, rejection_envelope, sign_envelope
 from .search_limits import TimeLimit
 from .txn_status import only_references, txn_status_of, unknown_txn_status
 
@@ -290,14 +289,13 @@ def process(ctx, action, exchange, message, env=None):
         if action in (Action.SUBSCRIBE, Action.UNSUBSCRIBE)
         else MsgCallbackHeader
     )
-    header = header_class(
-        message_id=str(uuid.uuid4()),
-        message_ts=utc_now(),
-        action=reply_action,
-        status=RequestStatus.SUCC,
+    header = callback_header(
+        ctx,
+        reply_action,
+        RequestStatus.SUCC,
+        receiver,
+        header_class,
         total_count=total,
         completed_count=completed,
-        sender_id=ctx.our_id,
-        receiver_id=receiver,
     )
     return sign_envelope(ctx, header, reply)

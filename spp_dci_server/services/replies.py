@@ -81,19 +81,32 @@ def refusal_text(code, message):
     return message if isinstance(code, MsgHeaderStatusReasonCode) else f"{code}: {message}"
 
 
+def callback_header(
+    ctx, reply_action, status, receiver_id, header_class=MsgCallbackHeader, **values
+):
+    """The header of a callback we send: a new message_id, now, from us to ``receiver_id``."""
+    return header_class(
+        message_id=str(uuid.uuid4()),
+        message_ts=utc_now(),
+        action=reply_action,
+        status=status,
+        sender_id=ctx.our_id,
+        receiver_id=receiver_id,
+        **values,
+    )
+
+
 def rejection_envelope(ctx, reply_action, err, receiver_id=None):
     """A signed callback envelope with ``header.status: rjct`` and no message."""
     code = err.code if isinstance(err.code, MsgHeaderStatusReasonCode) else None
     text = refusal_text(err.code, err.message)
-    header = MsgCallbackHeader(
-        message_id=str(uuid.uuid4()),
-        message_ts=utc_now(),
-        action=reply_action,
-        status=RequestStatus.RJCT,
+    header = callback_header(
+        ctx,
+        reply_action,
+        RequestStatus.RJCT,
+        receiver_id,
         status_reason_code=code,
         status_reason_message=text[:999],
-        sender_id=ctx.our_id,
-        receiver_id=receiver_id,
         total_count=0,
         completed_count=0,
     )

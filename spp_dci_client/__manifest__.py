@@ -2,12 +2,12 @@
     "name": "DCI Client",
     "summary": "Query external DCI registries: data sources, auth, sync/async search, "
     "callback receivers, exchange log.",
-    "version": "19.0.0.3.0",
+    "version": "19.0.1.9.0",
     "category": "OpenSPP/DCI",
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",
     "license": "LGPL-3",
-    "depends": ["spp_dci", "spp_dci_server", "queue_job"],
+    "depends": ["spp_dci", "spp_dci_server", "queue_job", "mail"],
     "external_dependencies": {
         "python": ["httpx", "pydantic", "cryptography", "jwcrypto", "rfc8785", "starlette"],
     },
@@ -18,6 +18,7 @@
         "views/spp_dci_client_transaction_views.xml",
         "views/spp_dci_client_subscription_views.xml",
         "views/spp_dci_client_exchange_log_views.xml",
+        "views/spp_dci_check_run_views.xml",
         "views/menus.xml",
     ],
     "installable": True,

@@ -1,6 +1,7 @@
 from . import (
     fastapi_endpoint,
     ir_http,
+    spp_dci_check_run,
     spp_dci_client_exchange_log,
     spp_dci_client_receiver,
     spp_dci_client_subscription,

@@ -10,21 +10,48 @@ our own ``reference_id``. What an answer means is the calling addon's.
 
 from dataclasses import dataclass, field
 
-from odoo import api, models
+from odoo import api, fields, models
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.spp_dci.dci.schemas import utc_now
+from odoo.addons.spp_dci_server.services.concurrency import RETRYABLE, job_retry
 from odoo.exceptions import UserError
 
 from ..client.service import new_id
 
 SYNC_SEARCH = "/registry/sync/search"
+CHECK_CHANNEL = "root.dci"
+# what a later try may fix: the registry unreachable or overloaded, not a refusal
+TRANSIENT_KINDS = {"network", "dns", "tls", "connect", "timeout"}
+TRANSIENT_STATUSES = {429, 502, 503, 504}
+RETRY_SECONDS = 60
+
+
+def _transient(exc):
+    """Whether a later try may succeed: the registry unreachable or overloaded."""
+    error = getattr(exc, "error", None)
+    if error is None:
+        return False
+    return error.kind in TRANSIENT_KINDS or (error.http_status or 0) in TRANSIENT_STATUSES
 
 
 @dataclass
 class CheckSummary:
-    """What one registrant check did: requests made, registrants not checked."""
+    """What one registrant check did: requests made, registrants not checked.
+
+    Subclasses say how many they ``checked`` and ``flagged`` (enrolled
+    elsewhere, with a disability...), for the background runs' figures.
+    """
 
     requests: int = 0
     problems: list = field(default_factory=list)  # (registrant name, reason)
+
+    checked = 0
+    flagged = 0
+
+    @property
+    def attention(self):
+        """Whether the case worker should read the details (a sticky warning)."""
+        return bool(self.problems)
 
 
 class SppDciDataSource(models.Model):
@@ -107,6 +134,134 @@ class SppDciDataSource(models.Model):
                 for reference, partner_id in batch.items():
                     answers[partner_id] = read_item(items.get(reference), wanted[partner_id])
         return answers
+
+    def _dci_check_ensure(self):
+        """Raise what keeps the current user from checking registrants with this source.
+
+        Registry addons (IBR, DR...) answer for their ``registry_type``, as
+        for :meth:`_dci_check_registrants`.
+        """
+        raise UserError(
+            self.env._("%(registry)s cannot check registrants.", registry=self.display_name)
+        )
+
+    def _dci_check_registrants(self, partners):
+        """Ask this data source's registry about ``partners``: a :class:`CheckSummary`."""
+        self._dci_check_ensure()
+
+    def _dci_check_notification(self, partners, title, batch_size):
+        """Check ``partners``: at once when they fit one request, else in the background.
+
+        Returns the notification of the check done, or the run's form.
+        """
+        self.ensure_one()
+        if len(partners) <= (batch_size or 50):
+            summary = self._dci_check_registrants(partners)
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {
+                    "title": title,
+                    "message": summary.text(),
+                    "type": "warning" if summary.attention else "success",
+                    "sticky": summary.attention,
+                    "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                },
+            }
+        run = self._dci_check_start(partners, batch_size)
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "spp.dci.check.run",
+            "res_id": run.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    def _dci_check_start(self, partners, batch_size):
+        """A background check run of ``partners``: one queue job per batch; returns the run."""
+        self.ensure_one()
+        self._dci_check_ensure()  # access and set-up errors raise here, not in the jobs
+        size = batch_size or 50
+        ids = sorted(partners.ids)
+        run = (
+            self.env["spp.dci.check.run"]
+            .sudo()
+            .create(
+                {
+                    "data_source_id": self.id,
+                    "user_id": self.env.uid,
+                    "started_at": fields.Datetime.now(),
+                    "registrant_count": len(ids),
+                    "batch_ids": [
+                        fields.Command.create(
+                            {
+                                "sequence": number,
+                                "partner_ids": [fields.Command.set(ids[start : start + size])],
+                                "partner_count": len(ids[start : start + size]),
+                            }
+                        )
+                        for number, start in enumerate(range(0, len(ids), size), 1)
+                    ],
+                }
+            )
+        )
+        # a whole list is thousands of batches: their jobs are queued by a job, not here
+        self.with_delay(
+            channel=CHECK_CHANNEL, description=f"DCI: {run.name}, queue the batches"
+        )._dci_check_queue_batches(run.id)
+        run.message_post(
+            body=self.env._(
+                "Check of %(count)s registrants started: %(batches)s batches.",
+                count=len(ids),
+                batches=len(run.batch_ids),
+            )
+        )
+        return run.with_env(self.env)
+
+    def _dci_check_queue_batches(self, run_id):
+        """Queue job: one job per batch of the run not queued yet (the case worker's)."""
+        batches = (
+            self.env["spp.dci.check.batch"]
+            .sudo()
+            .search([("run_id", "=", run_id), ("state", "=", "queued"), ("job_id", "=", False)])
+        )
+        total = len(batches.run_id.batch_ids)
+        for batch in batches:
+            job = self.with_delay(
+                channel=CHECK_CHANNEL,
+                description=f"DCI: {batch.run_id.name}, batch {batch.sequence}/{total}",
+                identity_key=f"spp.dci.check.batch,{batch.id}",
+            )._dci_check_batch_job(batch.id)
+            batch.job_id = job.db_record()
+        return f"{len(batches)} batch job(s) queued"
+
+    def _dci_check_batch_job(self, batch_id):
+        """Queue job: one batch of a check run, applied and committed with its figures."""
+        batch = self.env["spp.dci.check.batch"].sudo().browse(batch_id).exists()
+        if not batch:
+            return f"check batch {batch_id} no longer exists"
+        if batch.state == "done":  # a requeue after it was applied
+            return f"batch {batch.sequence} already checked"
+        try:
+            with self.env.cr.savepoint():
+                summary = self._dci_check_registrants(batch.partner_ids.with_env(self.env))
+        except RETRYABLE as exc:  # a concurrent transaction: queue_job runs the batch again
+            raise job_retry(exc) from exc
+        except UserError as exc:
+            if _transient(exc):
+                raise RetryableJobError(str(exc), seconds=RETRY_SECONDS) from exc
+            raise  # the job fails with the reason; the run shows the batch failed
+        batch.write(
+            {
+                "state": "done",
+                "done_at": fields.Datetime.now(),
+                "checked_count": summary.checked,
+                "flagged_count": summary.flagged,
+                "problem_count": len(summary.problems),
+                "summary": summary.text(),
+            }
+        )
+        return summary.text()
 
     def _dci_subscribed_notification(self, sent, registry_label):
         """The notification after a subscribe request ``registry_label`` acknowledged."""

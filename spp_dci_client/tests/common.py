@@ -43,6 +43,51 @@ class StubRegistryMixin:
         values.update(vals)
         return self.env["spp.dci.data.source"].create(values)
 
+    def run_queued_job(self, job):
+        """Run one stored job through /queue_job/runjob, as the job runner does."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE queue_job SET state = 'enqueued', date_enqueued = now() AT TIME ZONE 'utc' "
+            "WHERE uuid = %s",
+            (job.uuid,),
+        )
+        response = self.url_open(
+            f"/queue_job/runjob?db={self.env.cr.dbname}&job_uuid={job.uuid}", timeout=60
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        self.env.invalidate_all()
+
+    def fail_queued_job(self, job, error=Exception):
+        """Run one stored job that raises ``error``, and mark it failed as the job runner does.
+
+        (The runner stores the failure from its own cursor, which a test's
+        rollback of the request would undo: the failing run is done here.)
+        """
+        loaded = Job.load(self.env, job.uuid)
+        with self.assertRaises(error) as caught, self.env.cr.savepoint():
+            loaded.perform()
+        loaded.set_failed(
+            exc_name=type(caught.exception).__name__, exc_message=str(caught.exception)
+        )
+        loaded.store()
+        self.env.invalidate_all()
+        return caught.exception
+
+    def run_queued_jobs(self, model="spp.dci.data.source"):
+        """Run the pending jobs of ``model`` (and those they queue) until none is left."""
+        ran = self.env["queue.job"]
+        while True:
+            self.env.flush_all()
+            jobs = self.env["queue.job"].search(
+                [("state", "=", "pending"), ("model_name", "=", model), ("id", "not in", ran.ids)],
+                order="id",
+            )
+            if not jobs:
+                return ran
+            for job in jobs:
+                self.run_queued_job(job)
+            ran |= jobs
+
     def registrant(self, name, identifiers):
         """A registrant holding ``identifiers``, ``[(id type code, value)]``."""
         codes = [code for code, _value in identifiers]

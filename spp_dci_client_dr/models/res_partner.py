@@ -71,17 +71,12 @@ class ResPartner(models.Model):
     )
 
     def action_dr_check_disability(self):
-        """Ask the disability registry about these registrants (one batched request)."""
+        """Ask the disability registry about these registrants.
+
+        What fits one request is checked at once; more runs in the background,
+        one queue job per batch (the check run's form shows the progress).
+        """
         source = self.env["spp.dci.data.source"]._dr_default_source()
-        summary = source._dr_check_registrants(self)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Disability check"),
-                "message": summary.text(),
-                "type": "warning" if summary.problems else "success",
-                "sticky": bool(summary.problems),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return source._dci_check_notification(
+            self, self.env._("Disability check"), source.dr_batch_size
+        )

@@ -39,6 +39,10 @@ class CheckSummary(registrant_check.CheckSummary):
         parts += [f"{name}: {reason}" for name, reason in self.problems]
         return "\n".join(parts)
 
+    @property
+    def flagged(self):
+        return self.disabled
+
 
 class SppDciDataSource(models.Model):
     """Disability registry (DR) data sources: check registrants, apply DR notifications."""
@@ -86,6 +90,16 @@ class SppDciDataSource(models.Model):
         return self._dci_default_source(
             "dr", self.env._("No disability registry is configured (DCI > Client > Data Sources).")
         )
+
+    def _dci_check_ensure(self):
+        if self.registry_type != "dr":
+            return super()._dci_check_ensure()
+        return self._dr_ensure()
+
+    def _dci_check_registrants(self, partners):
+        if self.registry_type != "dr":
+            return super()._dci_check_registrants(partners)
+        return self._dr_check_registrants(partners)
 
     def _dr_ensure(self):
         self.ensure_one()

@@ -114,10 +114,28 @@ class TestDRCheck(DRHttpCase):
         )
 
     def test_batch_size(self):
+        """More than one request's worth runs in the background, one queue job per batch."""
         self.source.dr_batch_size = 2
-        self.check(self.d1 | self.d2 | self.d3 | self.d4 | self.d5)
+        result = self.check(self.d1 | self.d2 | self.d3 | self.d4 | self.d5)
+        run = self.env["spp.dci.check.run"].browse(result["res_id"])
+        self.assertFalse(self.searches())
+        self.run_queued_jobs()
         self.assertEqual(
             [len(body["message"]["search_request"]) for body in self.searches()], [2, 2, 1]
+        )
+        # as the check at once: 4 checked, 2 with a disability, Person 4's record invalid
+        self.assertRecordValues(
+            run,
+            [
+                {
+                    "state": "done",
+                    "batch_done": 3,
+                    "progress": 100.0,
+                    "checked_count": 4,
+                    "flagged_count": 2,
+                    "problem_count": 1,
+                }
+            ],
         )
 
     def test_checking_twice_changes_nothing(self):
@@ -212,7 +230,7 @@ class TestDRCheck(DRHttpCase):
             self.check(self.d1 | self.d2 | self.d3)
         self.assertNothingWritten()
 
-    def test_forged_on_the_second_batch_writes_nothing(self):
+    def test_forged_on_the_second_batch_fails_that_batch_only(self):
         self.source.dr_batch_size = 2
         stub = self.stub
         original = stub.envelope
@@ -223,10 +241,22 @@ class TestDRCheck(DRHttpCase):
             return original(header, message, mode="forged" if len(calls) > 1 else mode)
 
         stub.envelope = envelope
-        with self.assertRaisesRegex(UserError, "does not match its content"):
-            self.check(self.d1 | self.d2 | self.d3)
+        result = self.check(self.d1 | self.d2 | self.d3)
+        run = self.env["spp.dci.check.run"].browse(result["res_id"])
+        self.run_queued_job(
+            self.env["queue.job"].search([("model_name", "=", "spp.dci.data.source")])
+        )
+        first, second = run.batch_ids.sudo().job_id.sorted("id")
+        self.run_queued_job(first)
+        self.fail_queued_job(second, UserError)
         self.assertEqual(len(self.searches()), 2)
-        self.assertNothingWritten()
+        # each batch is committed by its own job: the first stays, the forged one wrote nothing
+        failed = run.batch_ids.filtered(lambda b: b.job_state == "failed")
+        self.assertEqual(failed.partner_ids, self.d3)
+        self.assertIn("does not match its content", failed.job_error)
+        self.assertFalse(self.d3.dr_checked_at)
+        self.assertTrue(self.d1.dr_checked_at and self.d2.dr_checked_at)
+        self.assertEqual(run.state, "failed")
 
     def test_forged_disabled_answer(self):
         self.source.dr_check_method = "disabled"

@@ -28,20 +28,15 @@ class ResPartner(models.Model):
     )
 
     def action_ibr_check_enrolment(self):
-        """Ask the IBR which programmes these registrants are enrolled in (batched)."""
+        """Ask the IBR which programmes these registrants are enrolled in.
+
+        What fits one request is checked at once; more runs in the background,
+        one queue job per batch (the check run's form shows the progress).
+        """
         source = self.env["spp.dci.data.source"]._ibr_default_source()
-        summary = source._ibr_check_registrants(self)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("IBR enrolment check"),
-                "message": summary.text(),
-                "type": "warning" if summary.enrolled or summary.problems else "success",
-                "sticky": bool(summary.enrolled or summary.problems),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return source._dci_check_notification(
+            self, self.env._("IBR enrolment check"), source.ibr_batch_size
+        )
 
     def _ibr_apply(self, source, checked_at, enrolments=None, enrolled=None):
         """Store what the IBR said: ``enrolments`` (search) or only ``enrolled`` (yes/no).

@@ -31,6 +31,18 @@ class CheckSummary(registrant_check.CheckSummary):
         lines += [f"{name}: {reason}" for name, reason in self.problems]
         return "\n".join(lines)
 
+    @property
+    def checked(self):
+        return len(self.enrolled) + self.not_enrolled
+
+    @property
+    def flagged(self):
+        return len(self.enrolled)
+
+    @property
+    def attention(self):
+        return bool(self.enrolled or self.problems)
+
 
 class SppDciDataSource(models.Model):
     """Integrated beneficiary registry (IBR) data sources: duplicate enrolment checks."""
@@ -95,6 +107,16 @@ class SppDciDataSource(models.Model):
                     self.name,
                 )
             )
+
+    def _dci_check_ensure(self):
+        if self.registry_type != "ibr":
+            return super()._dci_check_ensure()
+        return self._ibr_ensure()
+
+    def _dci_check_registrants(self, partners):
+        if self.registry_type != "ibr":
+            return super()._dci_check_registrants(partners)
+        return self._ibr_check_registrants(partners)
 
     def _ibr_identifiers(self, partners):
         """``{partner id: (type code, value)}``: the identifier to ask with (one query)."""

@@ -1,1 +1,1 @@
-from . import test_ibr_check, test_install, test_mapping
+from . import test_ibr_background_check, test_ibr_check, test_install, test_mapping

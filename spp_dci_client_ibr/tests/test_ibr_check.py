@@ -91,13 +91,6 @@ class TestIBRCheck(IBRHttpCase):
             Partner.search([("ibr_enrolment_ids.programme_identifier", "=", "OAP")]), self.i1
         )
 
-    def test_batch_size(self):
-        self.source.ibr_batch_size = 2
-        self.check(self.i1 | self.i2 | self.i3 | self.i4 | self.i5)
-        self.assertEqual(
-            [len(body["message"]["search_request"]) for body in self.searches()], [2, 2, 1]
-        )
-
     def test_checking_twice_changes_nothing(self):
         people = self.i1 | self.i2 | self.i3
         self.check(people)

@@ -41,6 +41,18 @@ class TestCRVSUpsertBatch(CRVSHttpCase):
         self.assertEqual(len(inserts), 1, "20 new registrants, one INSERT")
         self.assertCounts(run, created=20)
         self.assertEqual(self.holder("BRN", "B-7").name, "N7 Batch")
+        # no creation message nor follower row per registrant: the run's lines are the trace
+        created = run.line_ids.partner_id
+        self.assertEqual(len(created), 20)
+        for table in ("mail_message", "mail_followers"):
+            self.assertFalse(
+                any(q.lstrip().startswith(f'INSERT INTO "{table}"') for q in queries), table
+            )
+        self.assertFalse(
+            self.env["mail.message"].search_count(
+                [("model", "=", "res.partner"), ("res_id", "in", created.ids)]
+            )
+        )
 
     def test_same_person_twice_in_a_page(self):
         """The second record matches the registrant the first one created."""

@@ -92,7 +92,7 @@ def read_upload(ctx, headers, body):
     envelope = form.get(ENVELOPE_PART)
     if envelope is None:
         raise _bad(f"the form has no {ENVELOPE_PART!r} part (the signed DCI envelope)")
-    if envelope.content_type not in ("", None, "application/json"):
+    if (envelope.content_type or "") not in ("", "application/json", "text/plain"):
         raise _bad(f"the {ENVELOPE_PART!r} part must be application/json", 415)
     if len(envelope.data) > config.max_body_bytes:
         raise _bad(f"the envelope is larger than {config.max_body_bytes} bytes", 413)
@@ -129,7 +129,8 @@ def _file_format(upload, file_info):
         typed = None
     else:
         raise _bad(f"the file's Content-Type {part_type!r} is not CSV or JSON", 415)
-    name = (upload.file.filename or file_info.get("fileName") or "").lower()
+    name = upload.file.filename or file_info.get("fileName")
+    name = name.lower() if isinstance(name, str) else ""
     named = next((f for f in FORMATS if name.endswith("." + f)), None)
     chosen = declared[0] if declared else typed or named or "json"  # FileInfo's default
     if typed and typed != chosen:

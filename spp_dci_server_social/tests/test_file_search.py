@@ -28,7 +28,7 @@ class TestFileSearch(SocialCase):
         fastapi_app_pool.invalidate(self.env)  # running servers rebuild the app on commit
         self.addCleanup(fastapi_app_pool.invalidate, self.env)
 
-    def file_envelope(self, content, file_format="csv", rows=3, info=None, **message):
+    def file_envelope(self, content, file_format="csv", rows=3, info=None, header=None, **message):
         file_info = {
             "action": "search",
             "fileName": f"ids.{file_format}",
@@ -41,6 +41,7 @@ class TestFileSearch(SocialCase):
         return self.envelope(
             "search",
             body,
+            header=header,
             total_count=rows,
             sender_uri=self.receiver.url("/mis/registry/on-search"),
         )
@@ -158,6 +159,18 @@ class TestFileSearch(SocialCase):
             self.upload(SYNC, envelope, CSV), 413, "rjct.total_count.limit_exceeded"
         )
         self.assertIn("/registry/search", rejected["header"]["status_reason_message"])
+
+    def test_identical_resend_gets_the_same_ack(self):
+        envelope = self.file_envelope(CSV)
+        first = self.accepted(envelope, CSV)
+        self.assertEqual(self.accepted(envelope, CSV), first, "a re-send: the first ACK")
+        self.assertEqual(len(self.pending_jobs()), 1)
+        # the same message_id with another file is another request
+        other = CSV.replace(b"ZB-UIN-002", b"ZB-UIN-003")
+        changed = self.file_envelope(other, header=envelope["header"])
+        response = self.upload(ASYNC, changed, other)
+        body = self.assertErrAck(response, 409, "err.request.bad")
+        self.assertIn("rjct.message_id.duplicate", body["message"]["error"]["message"])
 
     def test_generic_part_type_and_default_format(self):
         """application/octet-stream and no fileFormat field: the signed fileFormat decides."""

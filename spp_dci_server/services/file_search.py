@@ -92,7 +92,7 @@ def read_upload(ctx, headers, body):
     envelope = form.get(ENVELOPE_PART)
     if envelope is None:
         raise _bad(f"the form has no {ENVELOPE_PART!r} part (the signed DCI envelope)")
-    if (envelope.content_type or "") not in ("", "application/json", "text/plain"):
+    if (envelope.content_type or "") not in ("application/json", *NEUTRAL_TYPES):
         raise _bad(f"the {ENVELOPE_PART!r} part must be application/json", 415)
     if len(envelope.data) > config.max_body_bytes:
         raise _bad(f"the envelope is larger than {config.max_body_bytes} bytes", 413)

@@ -180,6 +180,25 @@ class TestFileSearch(SocialCase):
         )
         self.assertEqual(len(self.callback()["message"]["search_response"]), 3)
 
+    def test_two_file_parts_only(self):
+        """What ``curl -F envelope=@envelope.json -F fileName=@ids.csv`` sends: two file
+        parts of type application/octet-stream, no FileInfo fields; the name decides."""
+        envelope = self.file_envelope(CSV, info={"fileFormat": None})
+        files = {
+            "envelope": ("envelope.json", json.dumps(envelope), "application/octet-stream"),
+            "fileName": ("ids.csv", CSV, "application/octet-stream"),
+        }
+        response = self.opener.post(
+            self.base_url() + self.url(SYNC),
+            files=files,
+            headers={"Authorization": f"Bearer {self.token()}"},
+            timeout=60,
+        )
+        body = self.assertSpecResponse(SYNC, response)
+        self.assertEqual(response.status_code, 200, body)
+        names = [self.given_names(item) for item in body["message"]["search_response"]]
+        self.assertEqual(names, [["Alice"], ["Bob"], []])
+
     # --- limits ------------------------------------------------------------------------------
 
     def test_limits(self):

@@ -2,14 +2,22 @@
     "name": "DCI Registry Server",
     "summary": "Serve this registry over the DCI 1.0.0 API (sync/async search, "
     "subscribe/notify, txn status, OAuth2, signatures).",
-    "version": "19.0.0.4.0",
+    "version": "19.0.1.4.0",
     "category": "OpenSPP/DCI",
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",
     "license": "LGPL-3",
     "depends": ["spp_dci", "fastapi", "queue_job", "mail"],
     "external_dependencies": {
-        "python": ["fastapi", "pydantic", "httpx", "httpcore", "passlib", "cryptography"],
+        "python": [
+            "fastapi",
+            "pydantic",
+            "httpx",
+            "httpcore",
+            "passlib",
+            "cryptography",
+            "python-multipart",
+        ],
     },
     "data": [
         "security/dci_server_security.xml",

@@ -54,6 +54,19 @@ class FastapiEndpoint(models.Model):
         help="Largest batch (header.total_count) accepted; more: rjct.total_count.limit_exceeded.",
     )
     dci_max_body_bytes = fields.Integer(string="Maximum Request Size (bytes)", default=1024 * 1024)
+    dci_file_max_bytes = fields.Integer(
+        string="Maximum Search File Size (bytes)",
+        default=1024 * 1024,
+        help="Largest file of a bulk search by file (multipart/form-data on the search paths); "
+        "larger: 413 err.request.bad.",
+    )
+    dci_file_max_rows = fields.Integer(
+        string="Maximum Search File Rows",
+        default=1000,
+        help="Most identifiers in one file on /registry/search (asynchronous); more: 413 "
+        "rjct.total_count.limit_exceeded. On /registry/sync/search a file holds at most "
+        "Maximum Items per Message rows.",
+    )
     dci_clock_skew = fields.Integer(
         string="Clock Skew (s)",
         default=300,
@@ -97,6 +110,8 @@ class FastapiEndpoint(models.Model):
         "dci_token_ttl",
         "dci_max_search_depth",
         "dci_search_timeout",
+        "dci_file_max_bytes",
+        "dci_file_max_rows",
     )
     def _check_dci_settings(self):
         for endpoint in self.filtered(lambda e: e.app == DCI_APP):
@@ -119,6 +134,8 @@ class FastapiEndpoint(models.Model):
                 raise ValidationError(_("The paging depth must be at least one page."))
             if endpoint.dci_search_timeout and endpoint.dci_search_timeout < 100:
                 raise ValidationError(_("The search time limit is 0 (none) or 100 ms or more."))
+            if endpoint.dci_file_max_bytes < 1 or endpoint.dci_file_max_rows < 1:
+                raise ValidationError(_("The search file size and rows must be positive."))
 
     @api.model
     def _fastapi_app_fields(self) -> list[str]:
@@ -131,6 +148,8 @@ class FastapiEndpoint(models.Model):
             "dci_search_timeout",
             "dci_max_items",
             "dci_max_body_bytes",
+            "dci_file_max_bytes",
+            "dci_file_max_rows",
             "dci_clock_skew",
             "dci_token_ttl",
             "dci_store_payloads",
@@ -147,6 +166,8 @@ class FastapiEndpoint(models.Model):
             search_timeout_ms=self.dci_search_timeout,
             max_items=self.dci_max_items,
             max_body_bytes=self.dci_max_body_bytes,
+            file_max_bytes=self.dci_file_max_bytes,
+            file_max_rows=self.dci_file_max_rows,
             clock_skew=self.dci_clock_skew,
             token_ttl=self.dci_token_ttl,
             sender_id=self.dci_sender_id or None,

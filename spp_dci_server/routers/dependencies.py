@@ -6,7 +6,9 @@ A registry route depends on :func:`registry_request`, which depends on
 1. ``dci_context``: our identity for this endpoint and the request's cursors;
 2. ``authenticated_sender(scope)``: bearer token, scope, registry type, rate limit;
 3. ``registry_request(path)``: implementation present, body read and size-checked,
-   JSON, envelope, DCI signature and header checked (``services/checks.py``).
+   JSON, envelope, DCI signature and header checked (``services/checks.py``); on
+   the search paths a ``multipart/form-data`` body is a file search, whose
+   envelope part passes the same checks (``services/file_search.py``).
 
 Any failure raises ``DCIError``; the routes' class (``error_handlers.DCIRoute``)
 turns it into the spec answer (and records the refusal), using what the
@@ -31,6 +33,7 @@ from ..services.auth import (
 from ..services.checks import CheckedRequest, check_request, ensure_implementation, read_json
 from ..services.config import EndpointConfig
 from ..services.context import DCIContext
+from ..services.file_search import body_limit, is_file_request, read_upload
 from ..services.paths import REGISTRY_PATHS
 from ..services.ratelimit import failure_key
 from ..services.sender_info import SenderInfo
@@ -105,6 +108,11 @@ def registry_request(path):
 
     async def checked_request(request: Request, ctx: Context, sender: Sender) -> CheckedRequest:
         ensure_implementation(ctx)
+        if is_file_request(path, request.headers):
+            body = await read_body(request, body_limit(ctx.config))
+            data, upload = read_upload(ctx, request.headers, body)
+            request.state.dci_data = data
+            return check_request(ctx, path, sender, data, upload.envelope, upload)
         body = await read_body(request, ctx.config.max_body_bytes)
         data = read_json(ctx, request.headers, body)
         request.state.dci_data = data  # from here on, a refusal is recorded

@@ -2,7 +2,9 @@
 
 The routes read raw bodies (see dci.py), so FastAPI cannot infer their
 schemas; they are added here from the spp_dci pydantic models: request
-envelope, reply (sync envelope or ACK) and ``HttpErrorResponse`` for 401/403.
+envelope, reply (sync envelope or ACK) and ``HttpErrorResponse`` for 401/403;
+the search paths also take the ``multipart/form-data`` file search
+(openapi_files.py).
 Every error status we answer is declared with the body we answer it with
 (``services/replies.error_reply``): the DCI body and the ``ErrorMembers``
 (``errors`` and RFC 9457 ``type``, ``title``, ``status``, ``detail``); the token
@@ -18,7 +20,10 @@ from pydantic.json_schema import models_json_schema
 from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS
 from odoo.addons.spp_dci.dci.schemas.common import HttpErrorResponse, Response
 
+from ..services.file_search import FILE_SEARCH_PATHS
+from ..services.multipart import MULTIPART_TYPE
 from ..services.paths import RECEIVER_PATHS, REGISTRY_PATHS
+from .openapi_files import FILE_SEARCH_BODY, FILE_SEARCH_SCHEMAS
 
 _logger = logging.getLogger(__name__)
 
@@ -107,6 +112,7 @@ def build_openapi(app, config):
     components.setdefault("schemas", {}).update(definitions)
     components["schemas"]["ErrorMembers"] = ERROR_MEMBERS
     components["schemas"]["OAuth2ErrorResponse"] = TOKEN_ERROR
+    components["schemas"].update(FILE_SEARCH_SCHEMAS)
     error = _json(
         {"allOf": [mapping[(HttpErrorResponse, "serialization")], ERROR_REF]},
         "HttpErrorResponse with the RFC 9457 members",
@@ -122,6 +128,8 @@ def build_openapi(app, config):
                 "application/json": {"schema": mapping[(endpoint.request_envelope, "validation")]}
             },
         }
+        if path in FILE_SEARCH_PATHS:
+            operation["requestBody"]["content"][MULTIPART_TYPE] = FILE_SEARCH_BODY
         reply = mapping[(endpoint.reply_model, "serialization")]
         # error_reply: a signed rjct envelope on sync paths with one, else an ERR ACK
         enveloped = endpoint.is_sync and endpoint.reply_action

@@ -7,9 +7,12 @@ the FastAPI dependencies in ``routers/dependencies.py`` run them in turn):
    (403 ``err.request.forbidden``), rate limit (429 + ``Retry-After``);
 2. an implementation for the endpoint's registry type
    (``rjct.action.not_supported``);
-3. content type (415), body size (413), JSON syntax (400);
+3. content type (415), body size (413), JSON syntax (400); on the search
+   paths a ``multipart/form-data`` file search too (its parts, file_search.py);
 4. envelope shape, ``header.sender_id`` = the token's client
-   (``err.sender_id.invalid``), DCI signature (``err.signature.*``);
+   (``err.sender_id.invalid``), DCI signature (``err.signature.*``); a file
+   search: ``message.file_info`` (its digest binds the file), then the file's
+   format, encoding and rows, which become the search items (file_search.py);
 5. schema of header and message (``rjct.action.invalid`` when the action does
    not match the path, ``rjct.total_count.invalid`` ...), then version
    (``rjct.version.invalid``), ``message_ts`` within the clock skew
@@ -41,6 +44,7 @@ from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS, parse_request_env
 from odoo.addons.spp_dci.dci.schemas.common import DCI_VERSION, utc_now
 from odoo.addons.spp_dci.dci.signature import SignatureError, signing_payload
 
+from . import file_search
 from .callbacks import check_callback_url
 from .handlers import LENIENT_MESSAGES
 from .paths import ASYNC, CALLBACK_PATHS, REGISTRY_PATHS, default_callback_url
@@ -206,18 +210,27 @@ def check_sender_uri(path, sender, sender_uri):
     )
 
 
-def check_request(ctx, path, sender, data, body):
-    """Steps 4-5 of the module docstring for a registry path; a CheckedRequest."""
+def check_request(ctx, path, sender, data, body, upload=None):
+    """Steps 4-5 of the module docstring for a registry path; a CheckedRequest.
+
+    ``upload``: the file of a file search (file_search.py); once the envelope's
+    signature is checked, its rows become the search items of ``data``.
+    """
     endpoint = ENDPOINTS[path]
     mode = REGISTRY_PATHS[path][1]
     signature_state, kid, verified_digest = check_envelope(sender, data)
+    digest = request_digest(data, body, verified_digest)
+    max_items = ctx.config.max_items
+    if upload is not None:
+        data = file_search.expand(ctx, mode, data, upload)
+        max_items = file_search.max_rows(ctx.config, mode)
     envelope = parse_request_envelope(data, endpoint.action, LENIENT_MESSAGES.get(endpoint.action))
     header = envelope.header
     check_header(ctx, header)
-    if header.total_count > ctx.config.max_items:
+    if header.total_count > max_items:
         raise DCIError(
             MsgHeaderStatusReasonCode.TOTAL_COUNT_LIMIT_EXCEEDED,
-            f"at most {ctx.config.max_items} items per message",
+            f"at most {max_items} items per message",
         )
     sender_uri = None
     if mode == ASYNC:
@@ -232,5 +245,5 @@ def check_request(ctx, path, sender, data, body):
         signature_state=signature_state,
         kid=kid,
         sender_uri=sender_uri,
-        digest=request_digest(data, body, verified_digest),
+        digest=digest,
     )

@@ -22,6 +22,9 @@ class EndpointConfig:
     search_timeout_ms: int = 3000
     max_items: int = 100
     max_body_bytes: int = 1024 * 1024
+    #: file search (file_search.py): bytes of the file, rows on the async path
+    file_max_bytes: int = 1024 * 1024
+    file_max_rows: int = 1000
     clock_skew: int = 300
     token_ttl: int = 900
     #: DCI id of this endpoint (header.sender_id, kidId, token iss); None: spp_dci.sender_id

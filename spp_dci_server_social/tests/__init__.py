@@ -4,6 +4,7 @@ from . import (
     test_concurrency,
     test_default_callback,
     test_error_answers,
+    test_file_search,
     test_headers_signatures,
     test_install,
     test_pipeline,

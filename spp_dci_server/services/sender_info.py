@@ -24,6 +24,8 @@ class SenderInfo:
     rate_limit: int
     callback_hosts: str
     allow_private_callbacks: bool
+    #: requests must carry an RFC 9421 HTTP signature (services/http_signatures.py)
+    require_http_signature: bool = False
     #: the onboarding callback address used when a request has no sender_uri
     callback_base_url: str | None = None
     keys: dict = field(default_factory=dict)  # kid -> PublicKey (active registered keys)

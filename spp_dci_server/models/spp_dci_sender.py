@@ -374,6 +374,7 @@ class SppDciSender(models.Model):
             callback_hosts=sender.callback_hosts or "",
             allow_private_callbacks=bool(sender.allow_private_callbacks),
             callback_base_url=sender.callback_base_url or None,
+            notify_uri=sender.notify_uri or None,
             keys={
                 key.kid: key._dci_public_key()
                 for key in sender.key_ids.filtered("active")

@@ -124,3 +124,19 @@ class TestIncomingHttpSignatures(SocialCase):
         self.receiver.jwks = {"keys": [jwks_key.public_key.to_jwk()]}
         self.sender.write({"jwks_url": self.receiver.url("/jwks.json"), "jwks_allow_http": True})
         self.assertAccepted(SYNC, self.signed_post(SYNC, key=jwks_key))
+
+    def test_openapi_documents_the_headers_and_our_receiver_id(self):
+        doc = self.url_open(self.url("/openapi.json")).json()
+        for path in (SYNC, ASYNC, "/registry/subscribe", "/registry/on-search"):
+            with self.subTest(path=path):
+                parameters = {p["name"]: p for p in doc["paths"][path]["post"]["parameters"]}
+                self.assertEqual(
+                    set(parameters), {"Signature-Input", "Signature", "Content-Digest"}
+                )
+                for parameter in parameters.values():
+                    self.assertEqual((parameter["in"], parameter["required"]), ("header", False))
+        self.assertEqual(doc["info"]["x-dci-receiver-id"], self.our_id)
+        # the system-wide id is read at each request (the pooled app is not rebuilt for it)
+        self.env["ir.config_parameter"].set_param("spp_dci.sender_id", "openspp.renamed")
+        doc = self.url_open(self.url("/openapi.json")).json()
+        self.assertEqual(doc["info"]["x-dci-receiver-id"], "openspp.renamed")

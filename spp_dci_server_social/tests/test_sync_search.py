@@ -1,3 +1,5 @@
+import base64
+import json
 import uuid
 
 from odoo.addons.fastapi.pools import fastapi_app_pool
@@ -406,3 +408,11 @@ class TestEndpointSenderId(SocialCase):
             ),
         )
         self.assertNotEqual(response.status_code, 200)
+
+    def test_an_integrator_learns_our_receiver_id(self):
+        """Without a token: /openapi.json's info.x-dci-receiver-id; then the token's iss."""
+        doc = self.url_open(self.url("/openapi.json")).json()
+        self.assertEqual(doc["info"]["x-dci-receiver-id"], "sr.example.gov")
+        payload = self.token().split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        self.assertEqual(claims["iss"], "sr.example.gov")

@@ -32,7 +32,7 @@ from ..services.auth import (
 from ..services.checks import CheckedRequest, check_request, ensure_implementation, read_json
 from ..services.config import EndpointConfig
 from ..services.context import DCIContext
-from ..services.http_signatures import check_http_signature
+from ..services.http_signatures import check_http_signature, has_http_signature
 from ..services.paths import REGISTRY_PATHS
 from ..services.ratelimit import failure_key
 from ..services.sender_info import SenderInfo
@@ -117,10 +117,10 @@ def http_signature(Ctx, Sender, Body, *, receiver=False):
     """
 
     async def verified_http_signature(request: Request, ctx: Ctx, sender: Sender, received: Body):
-        required = sender.require_http_signature or (
-            receiver and ctx.env["spp.dci.inbox"]._dci_requires_http_signature(sender)
-        )
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        required = sender.require_http_signature
+        if receiver and not required and not has_http_signature(headers):  # a query: when needed
+            required = ctx.env["spp.dci.inbox"]._dci_requires_http_signature(sender)
         return check_http_signature(
             sender, request.method, str(request.url), headers, received.body, required=required
         )

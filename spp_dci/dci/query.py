@@ -441,6 +441,22 @@ def translate_query(
     _fail(CRITERIA_INVALID, f"query type {query_type.value!r} is not supported by this registry")
 
 
+def expression_collection(query_type, query) -> str | None:
+    """The ``collection`` an expression query names, read before any attribute is.
+
+    The record type decides which attributes exist, so a disagreement between it and
+    the collection is found first, whatever the attributes (``rjct.search_criteria.invalid``);
+    a malformed query gives None here and its own error at :func:`translate_query`.
+    """
+    if query_type != QueryType.EXPRESSION:  # a StrEnum: equal to its value too
+        return None
+    try:
+        template = query.expression()
+    except (ValidationError, AttributeError, TypeError):
+        return None
+    return None if isinstance(template, str) else template.collection
+
+
 # Schema errors about an attribute's condition (unknown $operator, not an object).
 _FILTER_ERROR_TYPES = {"expression_operator", "expression_condition"}
 

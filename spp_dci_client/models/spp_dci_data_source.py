@@ -212,6 +212,13 @@ class SppDciDataSource(models.Model):
         default=True,
         help="Refuse unsigned answers and callbacks (a signature present is always verified).",
     )
+    require_http_signature = fields.Boolean(
+        string="Require HTTP Signature",
+        default=False,
+        help="Refuse callbacks from this registry without an RFC 9421 HTTP signature "
+        "(Signature-Input, Signature, Content-Digest) by one of its keys. One that is "
+        "present is always verified.",
+    )
     # -- transport --
     timeout = fields.Float(
         default=30.0, help="Seconds to wait for the registry (connect and each read)."

@@ -33,6 +33,21 @@ class SppDciInbox(models.Model):
         return super()._dci_receiver_ids() | set(sources.mapped("sender_id"))
 
     @api.model
+    def _dci_requires_http_signature(self, sender):
+        """Also required when the data source of this registry says so."""
+        return super()._dci_requires_http_signature(sender) or bool(
+            self.env["spp.dci.data.source"]
+            .sudo()
+            .search_count(
+                [
+                    ("registry_sender_id", "=", sender.client_id),
+                    ("require_http_signature", "=", True),
+                ],
+                limit=1,
+            )
+        )
+
+    @api.model
     def _dci_receive(self, config, sender, action, data, envelope, signature_state, kid):
         """Accept a callback only if it answers one of our data sources.
 

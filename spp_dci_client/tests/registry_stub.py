@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 import uuid
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import rfc8785
@@ -70,6 +70,37 @@ def sign(header, message, private_key, sender_id, kid, *, created=None, ttl=600)
 
 
 _PARAM = re.compile(r'(\w+)="([^"]*)"')
+
+
+def http_sign(url, headers, body, private_key, kid, *, created=None, ttl=300) -> dict:
+    """RFC 9421 headers (``Content-Digest``, ``Signature-Input``, ``Signature``) for a POST.
+
+    Built from RFC 9421 section 2.5 and RFC 9530: the signature base lists each
+    covered component as ``"name": value`` and ends with ``"@signature-params"``.
+    """
+    parts = urlsplit(url)
+    digest = "sha-256=:" + base64.b64encode(hashlib.sha256(body).digest()).decode() + ":"
+    created = int(created or time.time())
+    params = (
+        '("@method" "@authority" "@path" "content-type" "content-digest")'
+        f';created={created};expires={created + ttl};keyid="{kid}";alg="ed25519"'
+    )
+    base = "\n".join(
+        [
+            '"@method": POST',
+            f'"@authority": {parts.netloc.lower()}',
+            f'"@path": {parts.path or "/"}',
+            f'"content-type": {headers["Content-Type"]}',
+            f'"content-digest": {digest}',
+            f'"@signature-params": {params}',
+        ]
+    )
+    signature = base64.b64encode(private_key.sign(base.encode())).decode()
+    return {
+        "Content-Digest": digest,
+        "Signature-Input": f"sig1={params}",
+        "Signature": f"sig1=:{signature}:",
+    }
 
 
 def verify(envelope, public_keys) -> str | None:
@@ -181,6 +212,8 @@ class StubRegistry:
         self.jwks_cache_control = "max-age=300"
         #: (token_url, client_id, secret) to authenticate our callbacks, or None
         self.callback_auth = None
+        #: RFC 9421 signature on our callbacks: None (none) | "ok" | "corrupt"
+        self.http_signature = None
         # what happened
         self.tokens = set()
         self.token_requests = 0
@@ -688,10 +721,18 @@ class StubRegistry:
 
     def post(self, url, envelope, *, token=True):
         """POST a callback, with a bearer token from the caller's token endpoint when configured."""
-        headers = {}
+        body = json.dumps(envelope).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.http_signature:
+            headers.update(http_sign(url, headers, body, self.key, self.kid))
+            if self.http_signature == "corrupt":
+                label, value = headers["Signature"].split("=:", 1)
+                raw = bytearray(base64.b64decode(value.rstrip(":")))
+                raw[-1] ^= 0x01
+                headers["Signature"] = f"{label}=:{base64.b64encode(bytes(raw)).decode()}:"
         if token and self.callback_auth:
             headers["Authorization"] = f"Bearer {self.callback_token()}"
-        return httpx.post(url, json=envelope, headers=headers, timeout=60)
+        return httpx.post(url, content=body, headers=headers, timeout=60)
 
     def callback_token(self):
         """OAuth2 client credentials against the caller's /oauth2/client/token (form-encoded)."""

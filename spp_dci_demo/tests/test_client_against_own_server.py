@@ -111,6 +111,23 @@ class TestClientAgainstOwnServer(DemoCase):
         self.assertEqual((incoming.action, incoming.status), ("on-search", "ok"))
         self.assertEqual(incoming.transaction_id, txn.transaction_id)
 
+    def test_our_callbacks_carry_the_http_signature_our_receivers_require(self):
+        """The RFC 9421 signature our server puts on its callbacks passes our own receivers'
+        verification, with the data source requiring one (not the sender record: it also
+        stands for our client's requests, which carry none)."""
+        self.source.require_http_signature = True
+        with trap_jobs() as trap:
+            with self.served():
+                sent = self.source.with_user(self.case_worker)._dci_search_async(
+                    "idtype-value", {"type": "UIN", "value": "DEMO-UIN-0007"}
+                )
+            ran = self.run_jobs(trap)
+        self.assertIn("spp.dci.inbox._dci_dispatch", ran, "the callback was accepted")
+        txn = self.env["spp.dci.client.transaction"].browse(sent["id"])
+        self.assertEqual((txn.state, txn.callback_count), ("done", 1))
+        incoming = self.exchanges(self.source, direction="incoming")
+        self.assertEqual((incoming.action, incoming.status), ("on-search", "ok"))
+
     def test_async_callback_queued_long_ago_is_accepted(self):
         """A callback that waited 15 minutes is stamped and signed when it is sent.
 

@@ -84,6 +84,15 @@ class SppDciInbox(models.Model):
         return {self.env["spp.dci.signing.key"].sudo()._dci_sender_id()}
 
     @api.model
+    def _dci_requires_http_signature(self, sender):
+        """Whether callbacks from ``sender`` (a SenderInfo) must carry an RFC 9421 signature.
+
+        Besides the sender's own *Require HTTP Signature*; addons that know the peer
+        under another model (a data source) add their setting.
+        """
+        return False
+
+    @api.model
     def _dci_redelivery(self, sender, action, message_id, data):
         """The stored callback that ``data`` delivers again, or an empty recordset.
 

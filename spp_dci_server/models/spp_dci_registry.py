@@ -4,7 +4,13 @@ from dataclasses import dataclass
 from odoo import api, models, tools
 from odoo.addons.spp_dci.dci.codes import SearchStatusReasonCode
 from odoo.addons.spp_dci.dci.errors import DCIError
-from odoo.addons.spp_dci.dci.query import AttributeMap, paginate, translate_query, translate_sort
+from odoo.addons.spp_dci.dci.query import (
+    AttributeMap,
+    expression_collection,
+    paginate,
+    translate_query,
+    translate_sort,
+)
 from odoo.addons.spp_dci.dci.schemas.common import DCI_VERSION
 from odoo.fields import Domain
 
@@ -174,24 +180,26 @@ class SppDciRegistry(models.AbstractModel):
 
         The record type is ``record_type`` when given, else the one named by
         ``response_entity`` / ``reg_record_type``; an expression's ``collection``
-        may name it too, and must agree with the others when several are given.
+        may name it too, and must agree with the others when several are given
+        (``rjct.search_criteria.invalid``, checked before any attribute, so the
+        attributes never make it ``rjct.filter.invalid`` instead).
         """
         explicit = bool(record_type or entity or reg_record_type)
         if record_type is None:
             record_type = self._dci_resolve_record_type(entity, reg_record_type)
-        translated = self._dci_translate(record_type, query_type, query)
-        if translated.collection:
-            collection = self._dci_normalise_record_type(translated.collection)
+        # before the attributes: which exist depends on the record type
+        collection = expression_collection(query_type, query)
+        if collection:
+            collection = self._dci_normalise_record_type(collection)
             if collection != record_type:
                 if explicit:
                     raise DCIError(
                         SearchStatusReasonCode.SEARCH_CRITERIA_INVALID,
-                        f"the expression's collection {translated.collection!r} "
-                        "is not the requested "
+                        f"the expression's collection {collection!r} is not the requested "
                         f"record type {record_type!r}; one record type per response",
                     )
                 record_type = collection
-                translated = self._dci_translate(record_type, query_type, query)
+        translated = self._dci_translate(record_type, query_type, query)
         spec = self._dci_record_types()[record_type]
         return spec, Domain.AND([Domain(list(spec.domain)), Domain(translated.domain)])
 

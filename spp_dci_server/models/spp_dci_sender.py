@@ -74,6 +74,14 @@ class SppDciSender(models.Model):
         "cannot sign yet; signatures that are present are still verified, unsigned messages are "
         "accepted and logged.",
     )
+    require_http_signature = fields.Boolean(
+        string="Require HTTP Signature",
+        default=False,
+        tracking=True,
+        help="Refuse requests and callbacks without an RFC 9421 HTTP signature "
+        "(Signature-Input, Signature, Content-Digest) by one of the sender's keys "
+        "(err.signature.missing). One that is present is always verified.",
+    )
     allowed_registry_types = fields.Char(
         default="social",
         required=True,
@@ -361,10 +369,12 @@ class SppDciSender(models.Model):
             scopes=tuple(sender._dci_scopes()),
             registry_types=tuple(sender._dci_registry_types()),
             signature_policy=sender.signature_policy,
+            require_http_signature=bool(sender.require_http_signature),
             rate_limit=sender.rate_limit,
             callback_hosts=sender.callback_hosts or "",
             allow_private_callbacks=bool(sender.allow_private_callbacks),
             callback_base_url=sender.callback_base_url or None,
+            notify_uri=sender.notify_uri or None,
             keys={
                 key.kid: key._dci_public_key()
                 for key in sender.key_ids.filtered("active")

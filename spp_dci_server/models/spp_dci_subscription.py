@@ -15,7 +15,7 @@ from odoo.addons.spp_dci.dci.schemas.search import ExpressionQuery
 from odoo.addons.spp_dci.dci.schemas.subscribe import SubscribeCriteria
 
 from ..services.callbacks import check_callback_url
-from ..services.paths import NOTIFY_PATH, default_callback_url
+from ..services.paths import notify_url
 
 #: Event types a subscription may ask for (the social NotifyEventRequest enum).
 EVENT_TYPES = [
@@ -180,12 +180,8 @@ class SppDciSubscription(models.Model):
 
     @api.model
     def _dci_notify_uri(self, sender, sender_uri):
-        uri = sender.notify_uri
-        if not uri and sender_uri and sender_uri.rstrip("/").endswith("/on-subscribe"):
-            uri = sender_uri.rstrip("/")[: -len("on-subscribe")] + "notify"
-        if not uri:
-            uri = default_callback_url(sender.callback_base_url, NOTIFY_PATH)
-        if not uri:
+        uri = notify_url(sender.notify_uri, sender_uri, sender.callback_base_url)
+        if not uri:  # refused up front (checks.check_request); the sender may have changed since
             raise DCIError(
                 SubscribeStatusReasonCode.NOTIFY_DETAILS_INVALID,
                 "no notify URI: the sender has neither a notify URI nor a default callback "

@@ -6,9 +6,10 @@ A registry route depends on :func:`registry_request`, which depends on
 1. ``dci_context``: our identity for this endpoint and the request's cursors;
 2. ``authenticated_sender(scope)``: bearer token, scope, registry type, rate limit;
 3. ``registry_request(path)``: implementation present, body read and size-checked,
-   JSON, envelope, DCI signature and header checked (``services/checks.py``); on
-   the search paths a ``multipart/form-data`` body is a file search, whose
-   envelope part passes the same checks (``services/file_search.py``).
+   JSON (``registry_body``), RFC 9421 HTTP signature (:func:`http_signature`),
+   envelope, DCI signature and header checked (``services/checks.py``); on the
+   search paths a ``multipart/form-data`` body is a file search, whose envelope
+   part passes the same checks (``services/file_search.py``).
 
 Any failure raises ``DCIError``; the routes' class (``error_handlers.DCIRoute``)
 turns it into the spec answer (and records the refusal), using what the
@@ -16,7 +17,7 @@ dependencies left in ``request.state``.
 """
 
 import time
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from fastapi import Depends, Request
 
@@ -34,6 +35,7 @@ from ..services.checks import CheckedRequest, check_request, ensure_implementati
 from ..services.config import EndpointConfig
 from ..services.context import DCIContext
 from ..services.file_search import body_limit, is_file_request, read_upload
+from ..services.http_signatures import check_http_signature, has_http_signature
 from ..services.paths import REGISTRY_PATHS
 from ..services.ratelimit import failure_key
 from ..services.sender_info import SenderInfo
@@ -102,21 +104,60 @@ def authenticated_sender(scope):
     return sender_for_scope
 
 
+class Received(NamedTuple):
+    """A request body as received (the exact bytes) and its JSON (a file search: its upload)."""
+
+    body: bytes
+    data: dict
+    upload: object = None
+
+
+def http_signature(Ctx, Sender, Body, *, receiver=False):
+    """The dependency: the request's RFC 9421 signature (``services/http_signatures.py``).
+
+    Verified when present, after the token and the JSON and before the envelope
+    and its DCI signature; required by the sender's policy (and, on the receiver
+    paths, by ``spp.dci.inbox._dci_requires_http_signature``).
+    """
+
+    async def verified_http_signature(request: Request, ctx: Ctx, sender: Sender, received: Body):
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        required = sender.require_http_signature
+        if receiver and not required and not has_http_signature(headers):  # a query: when needed
+            required = ctx.env["spp.dci.inbox"]._dci_requires_http_signature(sender)
+        return check_http_signature(
+            sender, request.method, str(request.url), headers, received.body, required=required
+        )
+
+    return verified_http_signature
+
+
 def registry_request(path):
     """The dependency: the CheckedRequest of a POST to the registry path ``path``."""
     Sender = Annotated[SenderInfo, Depends(authenticated_sender(REGISTRY_PATHS[path][0]))]
 
-    async def checked_request(request: Request, ctx: Context, sender: Sender) -> CheckedRequest:
+    async def registry_body(request: Request, ctx: Context, sender: Sender) -> Received:
         ensure_implementation(ctx)
         if is_file_request(path, request.headers):
             body = await read_body(request, body_limit(ctx.config))
             data, upload = read_upload(ctx, request.headers, body)
             request.state.dci_data = data
-            return check_request(ctx, path, sender, data, upload.envelope, upload)
+            return Received(body, data, upload)
         body = await read_body(request, ctx.config.max_body_bytes)
         data = read_json(ctx, request.headers, body)
         request.state.dci_data = data  # from here on, a refusal is recorded
-        return check_request(ctx, path, sender, data, body)
+        return Received(body, data)
+
+    Body = Annotated[Received, Depends(registry_body)]
+    HttpSignature = Annotated[object, Depends(http_signature(Context, Sender, Body))]
+
+    async def checked_request(
+        ctx: Context, sender: Sender, received: Body, _signature: HttpSignature
+    ) -> CheckedRequest:
+        if received.upload is not None:  # the signed bytes are the envelope part's
+            upload = received.upload
+            return check_request(ctx, path, sender, received.data, upload.envelope, upload)
+        return check_request(ctx, path, sender, received.data, received.body)
 
     return checked_request
 
@@ -129,10 +170,10 @@ def received_callback(path, scope):
     address in the database; past the limit it is answered 429 and nothing is
     written at all. ``request.state.dci_sender`` tells every middleware (the
     client's receiver log) that the caller is authenticated. The sender's own
-    rate is counted in this process.
+    rate is counted in this process. Then the body, its RFC 9421 signature.
     """
 
-    async def callback_body(request: Request, ctx: PrimaryContext):
+    async def callback_sender(request: Request, ctx: PrimaryContext) -> SenderInfo:
         try:
             sender = authenticate(ctx, request.headers.get("authorization"), scope)
         except DCIError as err:
@@ -143,7 +184,20 @@ def received_callback(path, scope):
             raise
         request.state.dci_sender = sender
         check_local_rate(ctx, sender)
-        body = await read_body(request, ctx.config.max_body_bytes)
-        return sender, read_json(ctx, request.headers, body)
+        return sender
 
-    return callback_body
+    Sender = Annotated[SenderInfo, Depends(callback_sender)]
+
+    async def callback_body(request: Request, ctx: PrimaryContext, sender: Sender) -> Received:
+        body = await read_body(request, ctx.config.max_body_bytes)
+        return Received(body, read_json(ctx, request.headers, body))
+
+    Body = Annotated[Received, Depends(callback_body)]
+    HttpSignature = Annotated[
+        object, Depends(http_signature(PrimaryContext, Sender, Body, receiver=True))
+    ]
+
+    async def callback(sender: Sender, received: Body, _signature: HttpSignature) -> tuple:
+        return sender, received.data
+
+    return callback

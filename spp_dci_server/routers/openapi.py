@@ -17,9 +17,11 @@ import logging
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
+from odoo.addons.fastapi.context import odoo_env_ctx
 from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS
 from odoo.addons.spp_dci.dci.schemas.common import HttpErrorResponse, Response
 
+from ..services.context import DCIContext
 from ..services.file_search import FILE_SEARCH_PATHS
 from ..services.multipart import MULTIPART_TYPE
 from ..services.paths import RECEIVER_PATHS, REGISTRY_PATHS
@@ -70,6 +72,38 @@ TOKEN_ERROR = {
 ERROR_STATUSES = ("400", "404", "409", "413", "415", "429", "503")
 TOKEN_STATUSES = ("400", "401", "413", "429", "503")
 ERROR_REF = {"$ref": REF.format(model="ErrorMembers")}
+# The RFC 9421 request signature (services/http_signatures.py): optional unless the
+# sender (or, on a receiver path, the data source) requires it.
+HTTP_SIGNATURE_HEADERS = [
+    {
+        "name": "Signature-Input",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": 'RFC 9421 signature parameters, e.g. `sig1=("@method" "@authority" '
+        '"@path" "content-type" "content-digest");created=...;keyid="<kid>"`; '
+        "must cover @method, @authority, @path and content-digest; keyid is a kid of "
+        "your registered keys or JWKS. When present the signature is verified "
+        "(err.signature.invalid, 401); a sender may be required to send one "
+        "(err.signature.missing, 401).",
+    },
+    {
+        "name": "Signature",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "RFC 9421 signature, e.g. `sig1=:<base64>:` (with Signature-Input; "
+        "alone it is not an RFC 9421 signature and is ignored).",
+    },
+    {
+        "name": "Content-Digest",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "RFC 9530 digest of the body (`sha-256=:<base64>:` or sha-512), "
+        "covered by the RFC 9421 signature and checked against the body.",
+    },
+]
 
 
 def _schemas(models):
@@ -145,6 +179,7 @@ def build_openapi(app, config):
             "default": refusal,
         }
         operation["security"] = [{"Authorization": []}]
+        operation["parameters"] = [*operation.get("parameters", []), *HTTP_SIGNATURE_HEADERS]
     token_error = _json(
         {
             "allOf": [
@@ -219,10 +254,23 @@ def _drop_validation_errors(schema):
         schemas.pop(name, None)
 
 
+def with_receiver_id(schema, config):
+    """``schema`` with ``info.x-dci-receiver-id``: the id to put in ``header.receiver_id``.
+
+    Read at each request (the system-wide sender id may change without the app
+    being rebuilt), so a peer learns it before onboarding, without a token.
+    """
+    env = odoo_env_ctx.get(None)
+    if env is None:
+        return schema
+    our_id = DCIContext(env, config).our_id
+    return {**schema, "info": {**schema.get("info", {}), "x-dci-receiver-id": our_id}}
+
+
 def install_openapi(app, config):
     def openapi():
         if app.openapi_schema is None:
             app.openapi_schema = build_openapi(app, config)
-        return app.openapi_schema
+        return with_receiver_id(app.openapi_schema, config)
 
     app.openapi = openapi

@@ -9,6 +9,8 @@ the FastAPI dependencies in ``routers/dependencies.py`` run them in turn):
    (``rjct.action.not_supported``);
 3. content type (415), body size (413), JSON syntax (400); on the search
    paths a ``multipart/form-data`` file search too (its parts, file_search.py);
+   then the RFC 9421 HTTP signature when present or required
+   (``http_signatures.py``, 401);
 4. envelope shape, ``header.sender_id`` = the token's client
    (``err.sender_id.invalid``), DCI signature (``err.signature.*``); a file
    search: ``message.file_info`` (its digest binds the file), then the file's
@@ -17,10 +19,11 @@ the FastAPI dependencies in ``routers/dependencies.py`` run them in turn):
    not match the path, ``rjct.total_count.invalid`` ...), then version
    (``rjct.version.invalid``), ``message_ts`` within the clock skew
    (``rjct.message_ts.invalid``), ``receiver_id``, encryption, ``sender_uri``
-   (async); a reused ``message_id`` is found by the unique index when the
-   transaction row is written: an identical re-send (same path, same
-   :func:`request_digest`) is answered as the first request was, any other
-   is ``rjct.message_id.duplicate``;
+   (async; on subscribe it must also give a notify URL when the sender has
+   none configured, ``err.sender_uri.invalid``); a reused ``message_id`` is
+   found by the unique index when the transaction row is written: an
+   identical re-send (same path, same :func:`request_digest`) is answered as
+   the first request was, any other is ``rjct.message_id.duplicate``;
 6. each item of a batch on its own (handlers.py): a bad item is answered
    ``rjct`` with its reason code, the other items are processed.
 """
@@ -47,12 +50,13 @@ from odoo.addons.spp_dci.dci.signature import SignatureError, signing_payload
 from . import file_search
 from .callbacks import check_callback_url
 from .handlers import LENIENT_MESSAGES
-from .paths import ASYNC, CALLBACK_PATHS, REGISTRY_PATHS, default_callback_url
+from .paths import ASYNC, CALLBACK_PATHS, REGISTRY_PATHS, default_callback_url, notify_url
 
 _logger = logging.getLogger(__name__)
 
 MAX_SIGNATURE_VALIDITY = 86400
 JSON_TYPES = ("application/json",)
+SUBSCRIBE = "/registry/subscribe"
 
 
 @dataclass
@@ -235,6 +239,16 @@ def check_request(ctx, path, sender, data, body, upload=None):
     sender_uri = None
     if mode == ASYNC:
         sender_uri = check_sender_uri(path, sender, header.sender_uri)
+    if path == SUBSCRIBE and not notify_url(
+        sender.notify_uri, sender_uri, sender.callback_base_url
+    ):
+        # every item would be refused in the callback: refuse the request in the ACK
+        raise DCIError(
+            ErrorCode.SENDER_URI_INVALID,
+            "header.sender_uri must end with /on-subscribe: notifications go to it with "
+            "on-subscribe replaced by notify (this sender has no notify URI and no "
+            "default callback URL)",
+        )
     return CheckedRequest(
         path=path,
         action=str(endpoint.action),

@@ -44,6 +44,20 @@ def default_callback_url(base_url, path):
     return base_url.rstrip("/") + path if base_url else None
 
 
+def notify_url(notify_uri, sender_uri, callback_base_url):
+    """Where a subscription's notifications go, or None when nowhere.
+
+    The sender's notify URI; else the subscribe request's ``sender_uri`` with its
+    last segment ``on-subscribe`` replaced by ``notify``; else the sender's default
+    callback URL + ``/registry/notify``.
+    """
+    if notify_uri:
+        return notify_uri
+    if sender_uri and sender_uri.rstrip("/").endswith("/on-subscribe"):
+        return sender_uri.rstrip("/")[: -len("on-subscribe")] + "notify"
+    return default_callback_url(callback_base_url, NOTIFY_PATH)
+
+
 #: The callback action that answers each request action.
 REPLY_ACTIONS = {
     Action.SEARCH: Action.ON_SEARCH,

@@ -24,8 +24,12 @@ class SenderInfo:
     rate_limit: int
     callback_hosts: str
     allow_private_callbacks: bool
+    #: requests must carry an RFC 9421 HTTP signature (services/http_signatures.py)
+    require_http_signature: bool = False
     #: the onboarding callback address used when a request has no sender_uri
     callback_base_url: str | None = None
+    #: where notifications go before the subscribe request's sender_uri (paths.notify_url)
+    notify_uri: str | None = None
     keys: dict = field(default_factory=dict)  # kid -> PublicKey (active registered keys)
     jwks_url: str | None = None
     jwks_allow_http: bool = False

@@ -6,6 +6,7 @@ from . import (
     test_error_answers,
     test_file_search,
     test_headers_signatures,
+    test_http_signatures,
     test_install,
     test_pipeline,
     test_receivers,

@@ -141,6 +141,63 @@ class TestErrorAnswers(SocialCase):
         self.assertErrAck(response, 400, "err.sender_id.invalid")
         self.assertDeclared(ASYNC, response)
 
+    def test_errors_table_refusals_sync_and_async(self):
+        """docs/protocol.md "Errors": each of these is a refusal, never an HttpErrorResponse;
+        a header reason code is in status_reason_code (sync), every code in errors[0]."""
+        token = self.token()
+        uri = self.receiver.url("/cb/registry/on-search")
+        for path in (SYNC, ASYNC):
+            extra = {"sender_uri": uri} if path == ASYNC else {}
+            first = self.envelope("search", self.message(), **extra)
+            self.assertEqual(self.post(path, first).status_code, 200)
+            reused = dict(self.header("search", **extra), message_id=first["header"]["message_id"])
+            cases = [
+                ("duplicate message_id", self.envelope("search", self.message(), header=reused)),
+                ("kidId sender", self.foreign_kid(self.header("search", **extra))),
+                ("invalid JSON", b'{"header": {'),
+                (
+                    "wrong action",
+                    self.envelope(
+                        "search", self.message(), header=self.header("subscribe", **extra)
+                    ),
+                ),
+                (
+                    "wrong version",
+                    self.envelope("search", self.message(), version="2.0.0", **extra),
+                ),
+            ]
+            expected = {
+                "duplicate message_id": (409, "rjct.message_id.duplicate"),
+                "kidId sender": (400, "err.sender_id.invalid"),
+                "invalid JSON": (400, "err.request.bad"),
+                "wrong action": (400, "rjct.action.invalid"),
+                "wrong version": (400, "rjct.version.invalid"),
+            }
+            for name, envelope in cases:
+                status, code = expected[name]
+                with self.subTest(path=path, case=name):
+                    response = self.post(path, envelope, token=token)
+                    if path == SYNC:
+                        header_reason = code.startswith("rjct.")
+                        body = self.assertRejected(
+                            response,
+                            status,
+                            code if header_reason else None,
+                            text=None if header_reason else code,
+                        )
+                        self.assertEqual(
+                            body["header"].get("status_reason_code"),
+                            code if header_reason else None,
+                        )
+                    else:
+                        # an ACK's error.code is err.*: the rjct.* reason leads its message
+                        ack_code = {"rjct.version.invalid": "err.version.not_supported"}.get(
+                            code, "err.request.bad" if code.startswith("rjct.") else code
+                        )
+                        body = self.assertErrAck(response, status, ack_code)
+                    self.assertEqual(body["errors"][0]["code"], code, body)
+                    self.assertDeclared(path, response)
+
     def test_token_errors_are_rfc6749(self):
         good = {
             "grant_type": "client_credentials",

@@ -11,6 +11,37 @@ from .subscribe_common import NEWNAME, SubscribeCase
 class TestSubscribeNotify(SubscribeCase):
     """Subscribe, then registry changes are notified (signed, batched); unsubscribe."""
 
+    def test_sender_uri_without_on_subscribe_is_refused_in_the_ack(self):
+        """No notify URL can be derived: refused at once, not ACKed and refused later."""
+        item = self.subscribe_item(self.expression({"surname": {"$eq": NEWNAME}}))
+
+        def post():
+            message = {"transaction_id": str(uuid.uuid4()), "subscribe_request": [item]}
+            envelope = self.envelope(
+                "subscribe", message, sender_uri=self.receiver.url("/spmis/subscriptions")
+            )
+            return self.post("/registry/subscribe", envelope)
+
+        self.assertFalse(self.sender.notify_uri or self.sender.callback_base_url)
+        body = self.assertErrAck(post(), 400, "err.sender_uri.invalid", "/registry/subscribe")
+        self.assertIn("must end with /on-subscribe", body["message"]["error"]["message"])
+        self.assertFalse(self.pending_jobs(), "nothing is processed later")
+        txn = self.env["spp.dci.transaction"].search(
+            [("sender_id", "=", self.sender.id), ("action", "=", "subscribe")]
+        )
+        self.assertEqual(txn.mapped("state"), ["rejected"])
+        # with a notify URI (or a default callback URL) configured, the same request is fine
+        self.sender.notify_uri = self.receiver.url("/spmis/registry/notify")
+        response = post()
+        self.assertEqual(
+            self.assertSpecResponse("/registry/subscribe", response)["message"]["ack_status"], "ACK"
+        )
+        self.run_jobs()
+        [callback] = self.receiver.requests
+        self.assertEqual(callback["path"], "/spmis/subscriptions")
+        [result] = callback["json"]["message"]["subscribe_response"]
+        self.assertEqual(result["status"], "succ", result)
+
     def test_subscribe_then_notify_batched(self):
         filter_value = self.expression({"surname": {"$eq": NEWNAME}})
         [result] = self.subscribe(self.subscribe_item(filter_value, filter_type="expression"))

@@ -1,3 +1,5 @@
+import base64
+import json
 import uuid
 
 from odoo.addons.fastapi.pools import fastapi_app_pool
@@ -121,6 +123,40 @@ class TestSyncSearch(SocialCase):
         # the group is not a person: the same identifier finds nothing as Person
         item = self.one("idtype-value", {"type": "NID", "value": "ZB-HH-001"})
         self.assertEqual(item["data"]["reg_records"], [])
+
+    def test_record_type_disagreement_is_one_reason_whatever_the_attributes(self):
+        """The collection is checked before the attributes: always rjct.search_criteria.invalid."""
+        cases = [
+            # an attribute only the collection has (read as Person it would be unknown)
+            ("group-only", {"group_size": {"$ge": 4}}, "Group", {"reg_record_type": "Person"}),
+            # an attribute both record types have
+            ("shared", {"address.locality": {"$eq": "Anytown"}}, "Group", {}),
+            # an attribute only the requested record type has
+            ("person-only", {"surname": {"$eq": SURNAME}}, "Person", {"response_entity": "Group"}),
+            # an attribute neither has: the disagreement is still what is reported
+            ("unknown", {"poverty_score": {"$lt": 5}}, "Group", {"response_entity": "Member"}),
+        ]
+        items = [
+            self.search_item(
+                "expression",
+                self.expression(query, collection=collection),
+                reference_id=reference,
+                **(named or {"reg_record_type": "Person"}),
+            )
+            for reference, query, collection, named in cases
+        ]
+        response, body = self.sync_search(*items)
+        self.assertEqual(response.status_code, 200)
+        results = body["message"]["search_response"]
+        self.assertEqual(
+            [(r["reference_id"], r["status_reason_code"]) for r in results],
+            [(reference, "rjct.search_criteria.invalid") for reference, *_rest in cases],
+        )
+        for result in results:
+            self.assertIn("is not the requested record type", result["status_reason_message"])
+        # the collection alone names the record type: no disagreement
+        item = self.one("expression", self.expression({"group_size": {"$ge": 4}}, "Group"))
+        self.assertEqual(item["data"]["reg_record_type"], "Group")
 
     def test_predicate(self):
         query = [
@@ -372,3 +408,11 @@ class TestEndpointSenderId(SocialCase):
             ),
         )
         self.assertNotEqual(response.status_code, 200)
+
+    def test_an_integrator_learns_our_receiver_id(self):
+        """Without a token: /openapi.json's info.x-dci-receiver-id; then the token's iss."""
+        doc = self.url_open(self.url("/openapi.json")).json()
+        self.assertEqual(doc["info"]["x-dci-receiver-id"], "sr.example.gov")
+        payload = self.token().split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        self.assertEqual(claims["iss"], "sr.example.gov")

@@ -20,6 +20,7 @@
     "demo": [
         "demo/res_partner_demo.xml",
         "demo/spp_dci_demo_person_demo.xml",
+        "demo/spp_dci_demo_population.xml",
         "demo/fastapi_endpoint_demo.xml",
         "demo/spp_dci_sender_demo.xml",
         "demo/spp_dci_demo_menus.xml",

@@ -12,6 +12,8 @@
         "spp_dci_client_crvs",
         "spp_dci_client_ibr",
         "spp_dci_client_dr",
+        # the case worker's tour (tests/test_case_worker_tour.py)
+        "web_tour",
     ],
     "data": [
         "security/ir.model.access.csv",
@@ -27,5 +29,8 @@
         "demo/spp_dci_data_source_demo.xml",
         "demo/spp_dci_demo_registry_loops.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["spp_dci_demo/static/tests/tours/**/*"],
+    },
     "installable": True,
 }

@@ -1,4 +1,5 @@
 from . import (
+    test_case_worker_tour,
     test_client_against_own_server,
     test_demo_mis,
     test_demo_registries,

@@ -29,111 +29,29 @@ REFERENCE_DAY = date(2026, 1, 1)
 #: wizard's default 30 days (which the hand-made demo births fill), inside three months
 RECENT_DAYS = (31, 80)
 
-FEMALE = (
-    "Maria",
-    "Ana",
-    "Rosa",
-    "Josefina",
-    "Carmen",
-    "Lourdes",
-    "Teresita",
-    "Elena",
-    "Cristina",
-    "Angelica",
-    "Jasmine",
-    "Kristine",
-    "Mary Grace",
-    "Liza",
-    "Marites",
-    "Rowena",
-    "Jennifer",
-    "Aileen",
-    "Princess",
-    "Andrea",
-    "Nicole",
-    "Bea",
-    "Trisha",
-    "Sofia",
-    "Althea",
-    "Erlinda",
-    "Corazon",
-    "Imelda",
-    "Gloria",
-    "Divina",
+
+def _names(text):
+    return tuple(name.strip() for name in text.split(","))
+
+
+FEMALE = _names(
+    "Maria, Ana, Rosa, Josefina, Carmen, Lourdes, Teresita, Elena, Cristina, Angelica, "
+    "Jasmine, Kristine, Mary Grace, Liza, Marites, Rowena, Jennifer, Aileen, Princess, "
+    "Andrea, Nicole, Bea, Trisha, Sofia, Althea, Erlinda, Corazon, Imelda, Gloria, "
+    "Divina"
 )
-MALE = (
-    "Jose",
-    "Juan",
-    "Antonio",
-    "Eduardo",
-    "Ramon",
-    "Roberto",
-    "Ricardo",
-    "Fernando",
-    "Manuel",
-    "Rogelio",
-    "Danilo",
-    "Arnel",
-    "Jerome",
-    "Mark Anthony",
-    "John Paul",
-    "Christian",
-    "Joshua",
-    "Miguel",
-    "Gabriel",
-    "Rafael",
-    "Carlo",
-    "Paolo",
-    "Angelo",
-    "Nathaniel",
-    "Renato",
-    "Ernesto",
-    "Efren",
-    "Romeo",
-    "Alfredo",
-    "Jericho",
+MALE = _names(
+    "Jose, Juan, Antonio, Eduardo, Ramon, Roberto, Ricardo, Fernando, Manuel, Rogelio, "
+    "Danilo, Arnel, Jerome, Mark Anthony, John Paul, Christian, Joshua, Miguel, Gabriel, "
+    "Rafael, Carlo, Paolo, Angelo, Nathaniel, Renato, Ernesto, Efren, Romeo, Alfredo, "
+    "Jericho"
 )
-SURNAMES = (
-    "Bautista",
-    "Ocampo",
-    "Garcia",
-    "Mendoza",
-    "Torres",
-    "Castillo",
-    "Flores",
-    "Ramos",
-    "Aquino",
-    "Navarro",
-    "Salazar",
-    "Mercado",
-    "Aguilar",
-    "Domingo",
-    "Gonzales",
-    "Lopez",
-    "Soriano",
-    "Pascual",
-    "Manalo",
-    "Tolentino",
-    "Evangelista",
-    "Francisco",
-    "Dizon",
-    "Cruz",
-    "Fernandez",
-    "Panganiban",
-    "Macaraeg",
-    "Lacson",
-    "Buenaventura",
-    "Magbanua",
-    "Dimaculangan",
-    "Lim",
-    "Tan",
-    "Gutierrez",
-    "Rivera",
-    "Javier",
-    "Sarmiento",
-    "Villareal",
-    "Roxas",
-    "Medina",
+SURNAMES = _names(
+    "Bautista, Ocampo, Garcia, Mendoza, Torres, Castillo, Flores, Ramos, Aquino, "
+    "Navarro, Salazar, Mercado, Aguilar, Domingo, Gonzales, Lopez, Soriano, Pascual, "
+    "Manalo, Tolentino, Evangelista, Francisco, Dizon, Cruz, Fernandez, Panganiban, "
+    "Macaraeg, Lacson, Buenaventura, Magbanua, Dimaculangan, Lim, Tan, Gutierrez, "
+    "Rivera, Javier, Sarmiento, Villareal, Roxas, Medina"
 )
 #: (city, ZIP code, barangays)
 PLACES = (
@@ -148,22 +66,10 @@ PLACES = (
     ("Baguio", "2600", ("Irisan", "Aurora Hill")),
     ("Legazpi", "4500", ("Bitano", "Rawis")),
 )
-STREETS = (
-    "Rizal Street",
-    "Mabini Street",
-    "Bonifacio Avenue",
-    "Luna Street",
-    "Del Pilar Street",
-    "Quezon Avenue",
-    "Burgos Street",
-    "Aguinaldo Road",
-    "Magsaysay Drive",
-    "Osmena Street",
-    "Sampaguita Lane",
-    "Narra Street",
-    "Acacia Road",
-    "Molave Street",
-    "Purok 3",
+STREETS = _names(
+    "Rizal Street, Mabini Street, Bonifacio Avenue, Luna Street, Del Pilar Street, "
+    "Quezon Avenue, Burgos Street, Aguinaldo Road, Magsaysay Drive, Osmena Street, "
+    "Sampaguita Lane, Narra Street, Acacia Road, Molave Street, Purok 3"
 )
 #: (programme identifier, name) of the demo IBR
 PROGRAMMES = (

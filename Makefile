@@ -1,5 +1,5 @@
 # The two commands: `make run` (serve the demo) and `make test` (all tests).
-.PHONY: run test setup bench bench-crvs replica fuzz soak spec lint clean-db
+.PHONY: run test setup bench bench-crvs replica fuzz soak spec lint clean-db screenshots
 
 run:        ## set up, create/upgrade the demo database, serve Odoo on 127.0.0.1:8069
 	bash scripts/run.sh
@@ -24,6 +24,9 @@ fuzz:       ## schemathesis over the served OpenAPI document, with and without a
 
 soak:       ## load and fault run: 10-min soak, peer down 5 min, kill -9 mid-batch and mid-import
 	bash scripts/soak.sh
+
+screenshots: ## serve a fresh demo, play the case worker, write docs/screenshots/*.png (headless Chromium)
+	bash scripts/screenshots.sh
 
 spec:       ## download the official DCI 1.0.0 spec files into ../shared/dci-spec
 	bash scripts/get_spec.sh

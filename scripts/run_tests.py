@@ -4,7 +4,7 @@ Odoo starts its HTTP server (so HttpCase tests talk to Odoo over real HTTP),
 installs the requested modules with --test-enable, runs at_install and
 post_install tests, and keeps the counts in the registry's assertion report.
 We read that report instead of scraping logs and print one line that CI
-understands: ``N passed, N failed, N skipped``.
+understands: ``N passed, N failed, N skipped``. A skipped test fails the run.
 """
 
 import sys
@@ -26,7 +26,10 @@ def main(argv):
     failed = report.failures_count + report.errors_count
     passed = report.testsRun - failed - report.skipped
     print(f"\n{passed} passed, {failed} failed, {report.skipped} skipped", flush=True)
-    return 1 if (rc or failed) else 0
+    if report.skipped:
+        # a skipped test is one that did not run (e.g. no browser for the tour): not a pass
+        print("error: skipped tests count as failures (see the log for why)", flush=True)
+    return 1 if (rc or failed or report.skipped) else 0
 
 
 if __name__ == "__main__":

@@ -31,8 +31,31 @@ grep -q "version_info = (19, 0" "$ODOO_SRC/odoo/release.py" ||
   die "$ODOO_SRC is not an Odoo 19.0 source tree"
 [[ -d "$ODOO_SRC/odoo/addons/base" ]] || die "$ODOO_SRC/odoo/addons/base is missing"
 
+# The browser tour of make test (spp_dci_demo) and make screenshots drive headless Chromium;
+# Odoo's test browser looks for google-chrome, chromium, chromium-browser in PATH.
+find_browser() {
+  local bin
+  for bin in google-chrome chromium chromium-browser google-chrome-stable; do
+    command -v "$bin" 2>/dev/null && return 0
+  done
+  return 1
+}
+if ! find_browser >/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "Installing Chromium (headless browser of the tour and the screenshots) with apt-get"
+    mkdir -p "$STATE"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+      >"$STATE/chromium-install.log" 2>&1 ||
+      say "WARNING: could not install chromium (log: $STATE/chromium-install.log)"
+    find_browser >/dev/null || say "WARNING: no Chromium in PATH: the browser tour of make test will fail."
+  else
+    say "WARNING: no Chromium/Chrome in PATH: the browser tour of make test will fail." \
+      "Install it (Debian/Ubuntu: sudo apt-get install chromium) or run this set-up as root."
+  fi
+fi
+
 stamp=$VENV/.spp_dci_setup
-want=$(cat "$ROOT/requirements.txt" "$ROOT/scripts/setup.sh" "$ROOT/scripts/odoo_requirements.py" \
+want=$(cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" "$ROOT/scripts/setup.sh" "$ROOT/scripts/odoo_requirements.py" \
   "$ODOO_SRC/requirements.txt" <(echo "$ODOO_SRC") | sha256sum | cut -c1-16)
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   say "Python environment up to date ($VENV)"
@@ -52,6 +75,7 @@ say "Installing Odoo 19 from $ODOO_SRC (editable)"
 quiet "${pip[@]}" install --no-deps -e "$ODOO_SRC" --config-settings editable_mode=compat
 "$VENV/bin/python" "$ROOT/scripts/odoo_requirements.py" "$ODOO_SRC/requirements.txt" >"$VENV/odoo-requirements.txt"
 say "Installing Odoo's and the suite's Python requirements"
-quiet "${pip[@]}" install -r "$VENV/odoo-requirements.txt" -r "$ROOT/requirements.txt"
+quiet "${pip[@]}" install -r "$VENV/odoo-requirements.txt" -r "$ROOT/requirements.txt" \
+  -r "$ROOT/requirements-dev.txt"
 echo "$want" >"$stamp"
 say "Set-up done"

@@ -12,6 +12,8 @@
         "spp_dci_client_crvs",
         "spp_dci_client_ibr",
         "spp_dci_client_dr",
+        # the case worker's tour (tests/test_case_worker_tour.py)
+        "web_tour",
     ],
     "data": [
         "security/ir.model.access.csv",
@@ -20,11 +22,15 @@
     "demo": [
         "demo/res_partner_demo.xml",
         "demo/spp_dci_demo_person_demo.xml",
+        "demo/spp_dci_demo_population.xml",
         "demo/fastapi_endpoint_demo.xml",
         "demo/spp_dci_sender_demo.xml",
         "demo/spp_dci_demo_menus.xml",
         "demo/spp_dci_data_source_demo.xml",
         "demo/spp_dci_demo_registry_loops.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["spp_dci_demo/static/tests/tours/**/*"],
+    },
     "installable": True,
 }

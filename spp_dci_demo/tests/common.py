@@ -14,7 +14,10 @@ import contextlib
 import json
 
 from odoo.addons.spp_dci.dci import spec
+from odoo.addons.spp_dci_client.client.service import JWKS_PATH, OAUTH2_TOKEN_PATH
+from odoo.addons.spp_dci_demo.models.spp_dci_demo_setup import LOOPS
 from odoo.tests import HttpCase, new_test_user
+from odoo.tools import config
 
 
 class DemoCase(HttpCase):
@@ -24,6 +27,25 @@ class DemoCase(HttpCase):
         cls.case_worker = new_test_user(
             cls.env, login="demo_case_worker", groups="spp_dci.group_dci_user"
         )
+        cls._point_loops_at_this_server()
+
+    @classmethod
+    def _point_loops_at_this_server(cls):
+        """The demo loops' URLs on this test server's port, where it is not the port of
+        the installation (pytest-odoo --odoo-http serves on a random port); the client
+        secrets and pinned keys stay as installed."""
+        base = f"http://127.0.0.1:{config['http_port']}"
+        for source_xmlid, sender_xmlid, endpoint_xmlid in LOOPS:
+            source = cls.env.ref(source_xmlid).sudo()
+            root = base + cls.env.ref(endpoint_xmlid).root_path
+            if source.base_url == root:
+                continue
+            source.write(
+                {"base_url": root, "callback_base_url": root, "jwks_url": root + JWKS_PATH}
+            )
+            cls.env.ref(sender_xmlid).sudo().write(
+                {"jwks_url": root + JWKS_PATH, "callback_token_url": root + OAUTH2_TOKEN_PATH}
+            )
 
     def demo(self, xmlid):
         return self.env.ref(f"spp_dci_demo.{xmlid}")

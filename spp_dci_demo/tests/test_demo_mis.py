@@ -72,9 +72,14 @@ class TestDemoMis(DemoCase):
         self.assertEqual(body["header"]["sender_id"], "openspp")
         self.assertEqual(body["header"]["receiver_id"], "demo-mis")
         self.assertEqual(item["data"]["reg_record_type"], "Group")
-        groups = {group["address"]["locality"]: group for group in item["data"]["reg_records"]}
-        self.assertLessEqual({"Quezon City", "Cebu City", "Davao City"}, set(groups))
-        santos = groups["Quezon City"]
+        # the three hand-made households come first (page 1), then the generated ones
+        groups = {
+            group["group_identifier"][0]["identifier_value"]: group
+            for group in item["data"]["reg_records"]
+        }
+        self.assertLessEqual({"DEMO-HH-001", "DEMO-HH-002", "DEMO-HH-003"}, set(groups))
+        santos = groups["DEMO-HH-001"]
+        self.assertEqual(santos["address"]["locality"], "Quezon City")
         self.assertEqual(santos["group_size"], 4)
         self.assertEqual(
             santos["group_head_info"]["demographic_info"]["name"]["given_name"], "Maria"

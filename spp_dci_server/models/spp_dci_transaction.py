@@ -6,6 +6,7 @@ from odoo.tools import SQL
 from ..services import retention
 from ..services.answers import process_async_transaction
 from ..services.txn_status import txn_status_of
+from .json_text import json_text_field
 
 _logger = logging.getLogger(__name__)
 
@@ -81,6 +82,12 @@ class SppDciTransaction(models.Model):
     response_digest = fields.Char(readonly=True, help="SHA-256 of our answer (compact JSON).")
     request_payload = fields.Json(readonly=True, groups="spp_dci.group_dci_admin")
     response_payload = fields.Json(readonly=True, groups="spp_dci.group_dci_admin")
+    request_payload_text = json_text_field(
+        "request_payload", string="Request Payload (JSON)", groups="spp_dci.group_dci_admin"
+    )
+    response_payload_text = json_text_field(
+        "response_payload", string="Response Payload (JSON)", groups="spp_dci.group_dci_admin"
+    )
 
     _correlation_id_unique = models.Constraint(
         "UNIQUE(correlation_id)", "Correlation ids are unique."

@@ -18,6 +18,7 @@
         "views/spp_dci_client_transaction_views.xml",
         "views/spp_dci_client_subscription_views.xml",
         "views/spp_dci_client_exchange_log_views.xml",
+        "views/spp_dci_overview_views.xml",
         "views/menus.xml",
     ],
     "installable": True,

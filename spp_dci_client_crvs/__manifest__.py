@@ -14,6 +14,7 @@
         "views/spp_dci_crvs_import_wizard_views.xml",
         "views/spp_dci_data_source_views.xml",
         "views/res_partner_views.xml",
+        "views/spp_dci_overview_views.xml",
         "views/menus.xml",
     ],
     "installable": True,

@@ -129,9 +129,7 @@ class SppDciDataSource(models.Model):
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True, tracking=True)
     sequence = fields.Integer(default=10)
-    registry_type = fields.Selection(
-        REGISTRY_TYPES, required=True, default="social", tracking=True
-    )
+    registry_type = fields.Selection(REGISTRY_TYPES, required=True, default="social", tracking=True)
     reg_type = fields.Char(
         string="Registry Type Code",
         compute="_compute_reg_type",
@@ -193,7 +191,8 @@ class SppDciDataSource(models.Model):
     )
     has_bearer_token = fields.Boolean(compute="_compute_dci_has_secrets", string="Bearer Token Set")
     oauth2_token_url = fields.Char(
-        string="Token URL", help=f"Empty: the base URL + {OAUTH2_TOKEN_PATH} (authz spec).",
+        string="Token URL",
+        help=f"Empty: the base URL + {OAUTH2_TOKEN_PATH} (authz spec).",
         tracking=True,
     )
     oauth2_client_id = fields.Char(
@@ -213,7 +212,8 @@ class SppDciDataSource(models.Model):
     oauth2_scope = fields.Char(string="Scope", help="Optional OAuth2 scope, e.g. registry.search.")
     # -- signatures --
     jwks_url = fields.Char(
-        string="JWKS URL", help=f"The registry's key set, usually the base URL + {JWKS_PATH}.",
+        string="JWKS URL",
+        help=f"The registry's key set, usually the base URL + {JWKS_PATH}.",
         tracking=True,
     )
     public_key_ids = fields.One2many(

@@ -1,7 +1,7 @@
 {
     "name": "DCI Client: CRVS",
     "summary": "Import births and deaths from a civil registry (CRVS) over DCI.",
-    "version": "19.0.0.2.0",
+    "version": "19.0.1.6.0",
     "category": "OpenSPP/DCI",
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",

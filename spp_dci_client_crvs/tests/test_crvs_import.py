@@ -6,9 +6,11 @@ from datetime import date
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.modules.module import load_script
 from odoo.sql_db import Cursor
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.misc import file_path
 
 from ..importer import CRVSUpsert
 from ..mapping import REG_EVENT_TYPES, REG_RECORD_TYPE
@@ -305,3 +307,17 @@ class TestCRVSImport(CRVSHttpCase):
             [("crvs_import_id", "=", run.id)], ["crvs_import_id"], ["__count"]
         )
         self.assertEqual(groups, [(run, 3)])
+
+    def test_migration_sets_the_import_origin_of_earlier_imports(self):
+        """post-migrate 19.0.1.6.0: registrants created before the field point at their import."""
+        run = self.import_run("birth", JANUARY)
+        amina = self.holder("BRN", "BRN-1001")
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE res_partner SET crvs_import_id = NULL")
+        script = load_script(
+            file_path("spp_dci_client_crvs/migrations/19.0.1.6.0/post-migrate.py"), "post-migrate"
+        )
+        script.migrate(self.env.cr, "19.0.0.2.0")
+        self.env.invalidate_all()
+        self.assertEqual(amina.crvs_import_id, run)
+        self.assertFalse(self.fatu.crvs_import_id, "updated, not created, by the import")

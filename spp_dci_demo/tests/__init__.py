@@ -4,4 +4,5 @@ from . import (
     test_demo_registries,
     test_install,
     test_screens,
+    test_screens_browser,
 )

@@ -2,7 +2,7 @@
 
 Odoo's ace widget shows a Text field; given a Json value it prints
 ``[object Object]``. Each model shows a computed Text twin of its payloads,
-indented, in the ace widget's json mode.
+indented, in the ace widget (mode javascript: its editor has no json mode).
 """
 
 import json

@@ -42,7 +42,7 @@ class ResPartner(models.Model):
         "res.partner", string="Head", compute="_compute_group_roster", store=True, index=True
     )
     group_member_count = fields.Integer(
-        string="Members", compute="_compute_group_roster", store=True
+        string="Member Count", compute="_compute_group_roster", store=True
     )
 
     @api.depends(

@@ -2,7 +2,9 @@
 
 A database view over ``spp_dci_transaction``: one row per request received,
 with its day and its outcome in a programme officer's words. No stored copy:
-the counts are always those of the transactions themselves.
+the counts are always those of the transactions themselves. Periods filter on
+``received_at`` (the indexed ``create_date``, UTC), so "today" and "7 days" read
+only their rows.
 """
 
 from odoo import fields, models
@@ -28,7 +30,7 @@ class SppDciRequestReport(models.Model):
     _name = "spp.dci.request.report"
     _description = "DCI Requests Served (report)"
     _auto = False
-    _order = "day desc, id desc"
+    _order = "id desc"  # ids grow with time; sorts on the primary key, not on the whole view
     _rec_name = "day"
 
     day = fields.Date(readonly=True)
@@ -49,7 +51,7 @@ class SppDciRequestReport(models.Model):
                 """
                 CREATE OR REPLACE VIEW %(view)s AS (
                     SELECT t.id,
-                           (t.create_date AT TIME ZONE 'UTC')::date AS day,
+                           t.create_date::date AS day,
                            t.create_date AS received_at,
                            t.sender_id,
                            t.registry_type,

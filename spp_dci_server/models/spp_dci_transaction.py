@@ -98,6 +98,8 @@ class SppDciTransaction(models.Model):
     )
     # the rate limit counts a sender's rows of the last minute (every worker and node)
     _sender_recent_index = models.Index("(sender_id, create_date)")
+    # the overview and the request report count the rows of a period (today, 7 days)
+    _create_date_index = models.Index("(create_date)")
     # the retention purge walks the rows that still hold a payload, oldest first
     _payload_retention_index = models.Index(retention.payload_index(*PAYLOADS))
 

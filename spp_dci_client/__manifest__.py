@@ -19,6 +19,7 @@
         "views/spp_dci_client_subscription_views.xml",
         "views/spp_dci_client_exchange_log_views.xml",
         "views/spp_dci_check_run_views.xml",
+        "views/spp_dci_overview_views.xml",
         "views/menus.xml",
     ],
     "installable": True,

@@ -154,6 +154,7 @@ class CRVSUpsert:
         values = {
             "is_registrant": True,
             "is_group": False,
+            "crvs_import_id": self.run.id,
             **person.values_for(mapping.BIRTH),
             "registry_id_ids": [
                 Command.create({"id_type_id": self.type_ids[code], "value": value})
@@ -232,16 +233,16 @@ class CRVSUpsert:
             partner.write(values)
             return partner
 
+        detail = _describe_update(partner, changes, new_ids)  # before the write: old values
         if self._write(write, person) is None:
             return
         for pair in new_ids:
             holders[pair] = partner.id
-        detail = sorted(changes) + [f"+{code}" for code, _value in new_ids]
         self._count(
             UPDATED,
             partner=partner,
             identifiers=person.identifiers_text(),
-            detail=", ".join(detail),
+            detail=detail,
         )
 
     def _write(self, func, person):
@@ -301,6 +302,35 @@ class CRVSUpsert:
         self.run.write(values)
         self.counts = dict.fromkeys(self.counts, 0)
         self.lines = []
+
+
+#: How the import line names what it changed (``name`` follows the name parts: not repeated).
+CHANGE_LABELS = {
+    "given_name": "given name",
+    "addl_name": "additional name",
+    "family_name": "family name",
+    "sex": "sex",
+    "birthdate": "birth date",
+    "death_date": "death date",
+}
+
+
+def _describe_update(partner, changes, new_ids):
+    """What an update changes, in words: ``family name Diallo → Sow, new BRN B-1``."""
+    parts = []
+    for name, label in CHANGE_LABELS.items():
+        if name not in changes:
+            continue
+        field = partner._fields[name]
+        old, new = partner[name], changes[name]
+        if field.type == "selection":
+            labels = dict(field._description_selection(partner.env))
+            old, new = labels.get(old, old), labels.get(new, new)
+        old_text = str(old) if old else "(empty)"
+        new_text = str(new) if new else "(empty)"
+        parts.append(f"{label} {old_text} → {new_text}")
+    parts += [f"new {code} {value}" for code, value in new_ids]
+    return ", ".join(parts)
 
 
 def _raw_identifiers(record):

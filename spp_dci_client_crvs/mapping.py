@@ -253,7 +253,7 @@ def parse_person(record, event, *, today=None) -> CRVSPerson:
         if not birthdate:
             raise InvalidRecord("a birth record without birth_date")
         if not names.get("given_name") and not names.get("family_name"):
-            raise InvalidRecord("a birth record without given_name or surname")
+            raise InvalidRecord("a birth record with neither a given name nor a surname")
     elif event == DEATH:
         if not death_date:
             raise InvalidRecord("a death record without death_date")

@@ -11,6 +11,7 @@
         "security/ir.model.access.csv",
         "views/res_partner_views.xml",
         "views/spp_dci_data_source_views.xml",
+        "views/spp_dci_overview_views.xml",
         "views/menus.xml",
     ],
     "installable": True,

@@ -31,6 +31,8 @@
         "views/spp_dci_inbox_views.xml",
         "views/spp_dci_sender_views.xml",
         "views/fastapi_endpoint_views.xml",
+        "views/spp_dci_request_report_views.xml",
+        "views/spp_dci_overview_views.xml",
         "views/dci_server_menus.xml",
     ],
     "installable": True,

@@ -52,7 +52,9 @@ class SppDciSigningKey(models.Model):
     _description = "DCI Signing Key"
     _order = "state_order, activated_at desc, id desc"
 
-    name = fields.Char(required=True, default=lambda self: self.env._("DCI signing key"))
+    name = fields.Char(
+        required=True, default=lambda self: self.env._("DCI signing key"), tracking=True
+    )
     kid = fields.Char(
         string="Key ID",
         readonly=True,
@@ -73,6 +75,7 @@ class SppDciSigningKey(models.Model):
         required=True,
         readonly=True,
         copy=False,
+        tracking=True,
     )
     state_order = fields.Integer(compute="_compute_state_order", store=True)
     # Encrypted PKCS#8 PEM; never shown in any view, readable by system admins only.
@@ -84,6 +87,7 @@ class SppDciSigningKey(models.Model):
     revoked_at = fields.Datetime(readonly=True, copy=False)
     expires_at = fields.Datetime(
         help="After this time the key is no longer published nor used (checked hourly).",
+        tracking=True,
     )
 
     _kid_unique = models.Constraint("UNIQUE(kid)", "Key IDs must be unique.")
@@ -152,10 +156,31 @@ class SppDciSigningKey(models.Model):
         if self.state not in ("draft", "retiring"):
             raise UserError(self.env._("Only a draft or retiring key can be activated."))
         now = fields.Datetime.now()
-        self.search([("state", "=", "active"), ("id", "!=", self.id)]).write(
-            {"state": "retiring", "retired_at": now}
-        )
+        previous = self.search([("state", "=", "active"), ("id", "!=", self.id)])
+        previous.write({"state": "retiring", "retired_at": now})
         self.write({"state": "active", "activated_at": now})
+        # the rotation, on both keys' chatter: who did it, and which key signs from now on
+        for old in previous:
+            old.message_post(
+                body=self.env._(
+                    "Rotated: %(name)s (kid %(kid)s) signs from now on; this key stays in the "
+                    "JWKS while retiring, so peers still verify what it signed.",
+                    name=self.name,
+                    kid=self.kid,
+                )
+            )
+        self.message_post(
+            body=self.env._(
+                "Activated: this key (kid %(kid)s) signs our DCI messages from now on%(previous)s.",
+                kid=self.kid,
+                previous=self.env._(
+                    ", replacing %(names)s",
+                    names=", ".join(f"{old.name} (kid {old.kid})" for old in previous),
+                )
+                if previous
+                else "",
+            )
+        )
         return True
 
     def action_retire(self):

@@ -9,6 +9,7 @@ from . import (
     spp_dci_data_source,
     spp_dci_data_source_key,
     spp_dci_inbox,
+    spp_dci_overview,
 )
 
 # after spp_dci_data_source: extends spp.dci.data.source

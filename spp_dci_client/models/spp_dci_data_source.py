@@ -121,15 +121,15 @@ class SppDciDataSource(models.Model):
     """
 
     _name = "spp.dci.data.source"
-    _inherit = ["spp.dci.secret.mixin"]
+    _inherit = ["mail.thread", "spp.dci.secret.mixin"]
     _description = "DCI Data Source"
     _order = "sequence, name, id"
     _dci_secret_fields = ("bearer_token", "oauth2_client_secret")
 
-    name = fields.Char(required=True)
-    active = fields.Boolean(default=True)
+    name = fields.Char(required=True, tracking=True)
+    active = fields.Boolean(default=True, tracking=True)
     sequence = fields.Integer(default=10)
-    registry_type = fields.Selection(REGISTRY_TYPES, required=True, default="social")
+    registry_type = fields.Selection(REGISTRY_TYPES, required=True, default="social", tracking=True)
     reg_type = fields.Char(
         string="Registry Type Code",
         compute="_compute_reg_type",
@@ -141,6 +141,7 @@ class SppDciDataSource(models.Model):
         string="Base URL",
         required=True,
         help="e.g. https://crvs.example.org/dci (no trailing path).",
+        tracking=True,
     )
     registry_sender_id = fields.Char(
         string="Registry Sender ID",
@@ -148,10 +149,12 @@ class SppDciDataSource(models.Model):
         index=True,
         help="The registry's DCI id: our header.receiver_id, and the sender_id its answers, "
         "callbacks and signatures must carry.",
+        tracking=True,
     )
     sender_id = fields.Char(
         string="Our Sender ID",
         help="header.sender_id we use with this registry; empty: the system-wide sender id.",
+        tracking=True,
     )
     signing_key_id = fields.Many2one(
         "spp.dci.signing.key",
@@ -159,6 +162,7 @@ class SppDciDataSource(models.Model):
         domain=[("state", "in", ("active", "retiring"))],
         help="Empty (recommended): the active signing key. Pick a retiring key only while this "
         "registry still trusts our previous key (it is still in our JWKS).",
+        tracking=True,
     )
     # -- paths (spec defaults, overridable) --
     path_sync_search = fields.Char(default=DEFAULT_PATHS["sync_search"], required=True)
@@ -176,6 +180,7 @@ class SppDciDataSource(models.Model):
         ],
         required=True,
         default="oauth2",
+        tracking=True,
     )
     bearer_token = fields.Char(
         compute="_compute_dci_secret_fields",
@@ -186,9 +191,13 @@ class SppDciDataSource(models.Model):
     )
     has_bearer_token = fields.Boolean(compute="_compute_dci_has_secrets", string="Bearer Token Set")
     oauth2_token_url = fields.Char(
-        string="Token URL", help=f"Empty: the base URL + {OAUTH2_TOKEN_PATH} (authz spec)."
+        string="Token URL",
+        help=f"Empty: the base URL + {OAUTH2_TOKEN_PATH} (authz spec).",
+        tracking=True,
     )
-    oauth2_client_id = fields.Char(string="Client ID", groups="spp_dci.group_dci_admin")
+    oauth2_client_id = fields.Char(
+        string="Client ID", groups="spp_dci.group_dci_admin", tracking=True
+    )
     oauth2_client_secret = fields.Char(
         string="Client Secret",
         compute="_compute_dci_secret_fields",
@@ -203,7 +212,9 @@ class SppDciDataSource(models.Model):
     oauth2_scope = fields.Char(string="Scope", help="Optional OAuth2 scope, e.g. registry.search.")
     # -- signatures --
     jwks_url = fields.Char(
-        string="JWKS URL", help=f"The registry's key set, usually the base URL + {JWKS_PATH}."
+        string="JWKS URL",
+        help=f"The registry's key set, usually the base URL + {JWKS_PATH}.",
+        tracking=True,
     )
     public_key_ids = fields.One2many(
         "spp.dci.data.source.key", "data_source_id", string="Public Keys"
@@ -211,6 +222,7 @@ class SppDciDataSource(models.Model):
     require_signature = fields.Boolean(
         default=True,
         help="Refuse unsigned answers and callbacks (a signature present is always verified).",
+        tracking=True,
     )
     require_http_signature = fields.Boolean(
         string="Require HTTP Signature",
@@ -229,7 +241,7 @@ class SppDciDataSource(models.Model):
     retry_backoff = fields.Float(
         default=0.5, help="Seconds before the first retry; doubled at each retry."
     )
-    tls_verify = fields.Boolean(string="Verify TLS", default=True)
+    tls_verify = fields.Boolean(string="Verify TLS", default=True, tracking=True)
     page_size = fields.Integer(
         default=100, help="Records per page when paging through search results."
     )
@@ -242,6 +254,7 @@ class SppDciDataSource(models.Model):
         string="Callback Base URL",
         help="Where the registry reaches our receivers; empty: web.base.url + the root path of "
         "the DCI endpoint of this registry type.",
+        tracking=True,
     )
     # -- state --
     last_check_date = fields.Datetime(readonly=True, copy=False)
@@ -828,6 +841,7 @@ class SppDciDataSource(models.Model):
                 "last_check_message": message,
             }
         )
+        self.message_post(body=self.env._("Test connection: %(result)s", result=message))
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

@@ -189,6 +189,29 @@ class TestConnectionButton(DCIClientHttpCase):
         )
         self.assertStubSawValidRequests(self.stub)
 
+    def test_result_and_configuration_changes_are_in_the_chatter(self):
+        self.env.flush_all()
+        self.env.cr.flush()  # the data source was configured before
+        self.source.write({"base_url": self.source.base_url + "/", "timeout": 5})
+        ok, message, _kind = self.check()
+        self.env.flush_all()
+        self.env.cr.flush()
+        self.env.invalidate_all()
+        [posted] = self.source.message_ids.filtered(lambda m: "Test connection" in m.body)
+        self.assertIn("Connection OK", posted.body)
+        tracked = self.source.message_ids.tracking_value_ids.mapped("field_id.name")
+        self.assertIn("base_url", tracked)
+        self.assertNotIn("timeout", tracked, "transport tuning is not tracked")
+        self.source.write({"oauth2_client_secret": "a-new-secret-never-shown"})
+        self.env.flush_all()
+        self.env.cr.flush()
+        self.env.invalidate_all()
+        texts = " ".join(
+            [*self.source.message_ids.mapped("body")]
+            + self.source.message_ids.tracking_value_ids.mapped("new_value_char")
+        )
+        self.assertNotIn("a-new-secret-never-shown", texts)
+
     def test_dns(self):
         self.source.write(
             {

@@ -24,6 +24,7 @@ class SppDciCrvsImport(models.Model):
     """
 
     _name = "spp.dci.crvs.import"
+    _inherit = ["mail.thread"]
     _description = "DCI CRVS Import"
     _order = "id desc"
 
@@ -55,6 +56,7 @@ class SppDciCrvsImport(models.Model):
         required=True,
         readonly=True,
         index=True,
+        tracking=True,
     )
     error = fields.Text(readonly=True)
     started_at = fields.Datetime(readonly=True)
@@ -81,6 +83,14 @@ class SppDciCrvsImport(models.Model):
     unchanged_count = fields.Integer(string="Unchanged", readonly=True)
     skipped_count = fields.Integer(string="Skipped", readonly=True)
     line_ids = fields.One2many("spp.dci.crvs.import.line", "import_id", readonly=True)
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("state") in ("done", "failed"):
+            # the audit trail of the import: what it did, on its own chatter
+            for run in self:
+                run.message_post(body=run.summary())
+        return result
 
     def _compute_name(self):
         events = dict(EVENT_SELECTION)

@@ -6,9 +6,11 @@ from datetime import date
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.modules.module import load_script
 from odoo.sql_db import Cursor
 from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.misc import file_path
 
 from ..importer import CRVSUpsert
 from ..mapping import REG_EVENT_TYPES, REG_RECORD_TYPE
@@ -60,7 +62,7 @@ class TestCRVSImport(CRVSHttpCase):
             line.identifiers: line.detail for line in run.line_ids if line.outcome == "skipped"
         }
         self.assertIn("SexCategoryEnum", skipped["BRN BRN-1004"])
-        self.assertIn("without given_name or surname", skipped["BRN BRN-1005"])
+        self.assertIn("neither a given name nor a surname", skipped["BRN BRN-1005"])
         self.assertIn(
             "no identifier of a type this registry knows (PASSPORT)", skipped["PASSPORT P-1006"]
         )
@@ -75,7 +77,11 @@ class TestCRVSImport(CRVSHttpCase):
         )
         updated = run.line_ids.filtered(lambda line: line.outcome == "updated")
         self.assertEqual(updated.partner_id, self.fatu)
-        self.assertEqual(updated.detail, "birthdate, given_name, name, +BRN")
+        # in words, with the values before and after (read by case workers, not developers)
+        self.assertEqual(
+            updated.detail,
+            "given name Fatu → Fatou, birth date (empty) → 2025-01-07, new BRN BRN-1003",
+        )
 
         # what went on the wire: spec-valid, signed, the crvs query forms
         self.assertStubSawValidRequests(self.stub)
@@ -274,3 +280,44 @@ class TestCRVSImport(CRVSHttpCase):
         self.assertEqual(action["context"]["default_event_type"], "death")
         self.assertEqual(REG_EVENT_TYPES["death"], "spdci-common:RegistryEventType:Death")
         self.assertEqual(len(BIRTHS) + len(DEATHS), len(self.stub.records))
+
+    def test_import_leaves_an_audit_trail(self):
+        """The import's own chatter says what it did; registrants it changed track the change."""
+        self.env.flush_all()
+        self.env.cr.flush()  # the registrants were registered before the import
+        run = self.import_run("birth", JANUARY)
+        self.env.flush_all()
+        self.env.cr.flush()
+        self.env.invalidate_all()
+        self.assertEqual(run.state, "done", run.error)
+        [summary] = run.message_ids.filtered(lambda m: "record(s)" in (m.body or ""))
+        self.assertIn("3 created, 1 updated, 0 unchanged, 4 skipped", summary.body)
+        states = run.message_ids.tracking_value_ids.filtered(lambda t: t.field_id.name == "state")
+        self.assertEqual(states.mapped("new_value_char"), ["Done"])
+        # the updated registrant: given name Fatu -> Fatou, tracked on its chatter
+        tracked = self.fatu.message_ids.tracking_value_ids.filtered(
+            lambda t: t.field_id.name == "given_name"
+        )
+        self.assertEqual((tracked.old_value_char, tracked.new_value_char), ("Fatu", "Fatou"))
+        # registrants it created point at it (the registrants' "import origin" group-by)
+        amina = self.holder("BRN", "BRN-1001")
+        self.assertEqual(amina.crvs_import_id, run)
+        self.assertFalse(self.fatu.crvs_import_id, "registered by hand, only updated")
+        groups = self.env["res.partner"]._read_group(
+            [("crvs_import_id", "=", run.id)], ["crvs_import_id"], ["__count"]
+        )
+        self.assertEqual(groups, [(run, 3)])
+
+    def test_migration_sets_the_import_origin_of_earlier_imports(self):
+        """post-migrate 19.0.1.6.0: registrants created before the field point at their import."""
+        run = self.import_run("birth", JANUARY)
+        amina = self.holder("BRN", "BRN-1001")
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE res_partner SET crvs_import_id = NULL")
+        script = load_script(
+            file_path("spp_dci_client_crvs/migrations/19.0.1.6.0/post-migrate.py"), "post-migrate"
+        )
+        script.migrate(self.env.cr, "19.0.0.2.0")
+        self.env.invalidate_all()
+        self.assertEqual(amina.crvs_import_id, run)
+        self.assertFalse(self.fatu.crvs_import_id, "updated, not created, by the import")

@@ -76,7 +76,7 @@ class TestCRVSMapping(BaseCase):
                 "SexCategoryEnum",
             ),
             (crvs_person([("BRN", "1")], given="A"), "without birth_date"),
-            (crvs_person([("BRN", "1")], birth="2025-01-01"), "without given_name or surname"),
+            (crvs_person([("BRN", "1")], birth="2025-01-01"), "neither a given name nor a surname"),
             (crvs_person([("BRN", "1")], given="A", birth="01/02/2025"), "is not a date"),
             (crvs_person([("BRN", "1")], given="A", birth="2026-01-01"), "in the future"),
             (

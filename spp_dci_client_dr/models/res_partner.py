@@ -21,6 +21,7 @@ class ResPartner(models.Model):
         index=True,
         groups=_DCI_USER,
         help="The disability registry knows this person.",
+        tracking=True,
     )
     dr_is_disabled = fields.Boolean(
         string="Has Disability",
@@ -28,6 +29,7 @@ class ResPartner(models.Model):
         index=True,
         groups=_DCI_USER,
         help="As the disability registry says (is_disabled, else an approved disability status).",
+        tracking=True,
     )
     dr_disability_status = fields.Selection(
         DISABILITY_STATUSES,
@@ -37,6 +39,7 @@ class ResPartner(models.Model):
         groups=_DCI_USER,
         help="DR DisabilityStatusEnum: Approved (after assessment), Pending (still under "
         "assessment), Expired (needs reassessment).",
+        tracking=True,
     )
     dr_disability_level = fields.Selection(
         DISABILITY_LEVELS,
@@ -45,6 +48,7 @@ class ResPartner(models.Model):
         index=True,
         groups=_DCI_USER,
         help="DR DisabilityLevelEnum (disability_status_level).",
+        tracking=True,
     )
     dr_functional_severity = fields.Selection(
         FUNCTIONAL_SEVERITIES,
@@ -53,6 +57,7 @@ class ResPartner(models.Model):
         index=True,
         groups=_DCI_USER,
         help="The highest FunctionalSeverityEnum of the registrant's functional limitations.",
+        tracking=True,
     )
     dr_disability_info_ids = fields.One2many(
         "spp.dci.disability.info",

@@ -20,8 +20,9 @@ class ResPartner(models.Model):
         index=True,
         groups=_DCI_USER,
         help="The IBR reports at least one active enrolment in a programme.",
+        tracking=True,
     )
-    ibr_warning = fields.Char(string="IBR Warning", readonly=True, groups=_DCI_USER)
+    ibr_warning = fields.Char(string="IBR Warning", readonly=True, groups=_DCI_USER, tracking=True)
     ibr_checked_at = fields.Datetime(string="IBR Checked At", readonly=True, groups=_DCI_USER)
     ibr_data_source_id = fields.Many2one(
         "spp.dci.data.source", string="IBR", readonly=True, groups=_DCI_USER, ondelete="set null"

@@ -53,6 +53,22 @@ class TestIBRCheck(IBRHttpCase):
         self.assertEqual(criteria["reg_record_type"], "Beneficiary")
         self.assertStubSawValidRequests(self.stub)
 
+    def test_check_result_is_in_the_registrant_chatter(self):
+        self.env.flush_all()
+        self.env.cr.flush()  # the registrant was registered before the check
+        self.i1.with_user(self.case_worker).action_ibr_check_enrolment()
+        self.env.flush_all()
+        self.env.cr.flush()
+        self.env.invalidate_all()
+        tracked = {
+            t.field_id.name: (t.old_value_char or t.old_value_integer, t.new_value_char)
+            for t in self.i1.message_ids.tracking_value_ids
+        }
+        self.assertEqual(tracked["ibr_warning"], (False, "Already enrolled in Child Grant (CG-01)"))
+        self.assertIn("ibr_is_enrolled", tracked)
+        [message] = self.i1.message_ids.filtered("tracking_value_ids")
+        self.assertEqual(message.author_id, self.case_worker.partner_id)
+
     def test_list_action_is_one_batched_request(self):
         everyone = self.i1 | self.i2 | self.i3 | self.i4 | self.i5 | self.no_uin
         result = self.check(everyone)

@@ -5,4 +5,6 @@ from . import (
     test_demo_registries,
     test_install,
     test_population,
+    test_screens,
+    test_screens_browser,
 )

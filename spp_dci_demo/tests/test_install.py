@@ -84,3 +84,28 @@ class TestInstall(TransactionCase):
             self.demo("demo_ibr_maria_santos").enrolment_ids.programme_identifier, "CCT-01"
         )
         self.assertEqual(self.demo("demo_dr_miguel_reyes").disability_status, "0")
+
+
+@tagged("post_install", "-at_install")
+class TestDemoMenus(TransactionCase):
+    def test_admin_sees_reconnect_demo_loops(self):
+        """DCI > Demo > Reconnect Demo Loops: its action runs on the abstract spp.dci.demo."""
+        admin = self.env.ref("base.user_admin")
+        menu = self.env.ref("spp_dci_demo.menu_dci_demo_connect_loops")
+        visible = self.env["ir.ui.menu"].with_user(admin)._visible_menu_ids()
+        self.assertIn(menu.id, visible)
+        self.assertIn(self.env.ref("spp_dci_demo.menu_dci_demo").id, visible)
+        # and the web client's menu tree (what the browser draws) holds it
+        menus = self.env["ir.ui.menu"].with_user(admin).load_web_menus(False)
+        self.assertIn(menu.id, menus)
+
+    def test_case_worker_does_not_see_it(self):
+        worker = self.env["res.users"].create(
+            {
+                "name": "Demo case worker",
+                "login": "demo-case-worker-menus",
+                "group_ids": [(6, 0, [self.env.ref("spp_dci.group_dci_user").id])],
+            }
+        )
+        menu = self.env.ref("spp_dci_demo.menu_dci_demo_connect_loops")
+        self.assertNotIn(menu.id, self.env["ir.ui.menu"].with_user(worker)._visible_menu_ids())

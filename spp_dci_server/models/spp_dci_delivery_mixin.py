@@ -12,6 +12,7 @@ from odoo.exceptions import UserError
 
 from ..services.callbacks import DeliveryError, check_callback_url, client, post
 from ..services.replies import json_bytes, restamped_envelope
+from .json_text import json_text_field
 
 _logger = logging.getLogger(__name__)
 
@@ -65,6 +66,9 @@ class SppDciDeliveryMixin(models.AbstractModel):
     delivery_message_id = fields.Char(string="Callback Message ID", readonly=True)
     delivery_payload = fields.Json(
         string="Callback Payload", readonly=True, groups="spp_dci.group_dci_admin"
+    )
+    delivery_payload_text = json_text_field(
+        "delivery_payload", string="Callback Payload (JSON)", groups="spp_dci.group_dci_admin"
     )
 
     def _dci_delivery_sender(self):

@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 
 from ..services import retention
 from ..services.concurrency import RETRYABLE, job_retry
+from .json_text import json_text_field
 
 _logger = logging.getLogger(__name__)
 
@@ -67,6 +68,9 @@ class SppDciInbox(models.Model):
     error = fields.Char(readonly=True)
     processed_at = fields.Datetime(readonly=True)
     payload = fields.Json(readonly=True, groups="spp_dci.group_dci_admin")
+    payload_text = json_text_field(
+        "payload", string="Payload (JSON)", groups="spp_dci.group_dci_admin"
+    )
 
     _message_unique = models.Constraint(
         "UNIQUE(sender_id, message_id)", "This sender already sent a message with this message_id."

@@ -16,6 +16,7 @@ from odoo.addons.spp_dci.dci.schemas.subscribe import SubscribeCriteria
 
 from ..services.callbacks import check_callback_url
 from ..services.paths import notify_url
+from .json_text import json_text_field
 
 #: Event types a subscription may ask for (the social NotifyEventRequest enum).
 EVENT_TYPES = [
@@ -66,6 +67,7 @@ class SppDciSubscription(models.Model):
     )
     filter_type = fields.Char(readonly=True)
     filter = fields.Json(readonly=True)
+    filter_text = json_text_field("filter", string="Filter (JSON)")
     frequency_start = fields.Datetime(readonly=True)
     frequency_end = fields.Datetime(readonly=True)
     frequency = fields.Char(string="Frequency (cron)", readonly=True)

@@ -6,6 +6,7 @@ from odoo.tools import SQL
 from ..services import retention
 from ..services.answers import process_async_transaction
 from ..services.txn_status import txn_status_of
+from .json_text import json_text_field
 
 _logger = logging.getLogger(__name__)
 
@@ -81,6 +82,12 @@ class SppDciTransaction(models.Model):
     response_digest = fields.Char(readonly=True, help="SHA-256 of our answer (compact JSON).")
     request_payload = fields.Json(readonly=True, groups="spp_dci.group_dci_admin")
     response_payload = fields.Json(readonly=True, groups="spp_dci.group_dci_admin")
+    request_payload_text = json_text_field(
+        "request_payload", string="Request Payload (JSON)", groups="spp_dci.group_dci_admin"
+    )
+    response_payload_text = json_text_field(
+        "response_payload", string="Response Payload (JSON)", groups="spp_dci.group_dci_admin"
+    )
 
     _correlation_id_unique = models.Constraint(
         "UNIQUE(correlation_id)", "Correlation ids are unique."
@@ -91,6 +98,8 @@ class SppDciTransaction(models.Model):
     )
     # the rate limit counts a sender's rows of the last minute (every worker and node)
     _sender_recent_index = models.Index("(sender_id, create_date)")
+    # the overview and the request report count the rows of a period (today, 7 days)
+    _create_date_index = models.Index("(create_date)")
     # the retention purge walks the rows that still hold a payload, oldest first
     _payload_retention_index = models.Index(retention.payload_index(*PAYLOADS))
 

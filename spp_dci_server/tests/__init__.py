@@ -2,6 +2,8 @@ from . import (
     test_delivery_settings,
     test_install,
     test_key_recovery,
+    test_overview,
+    test_payload_views,
     test_retention,
     test_sender_secrets,
     test_token,

@@ -2,7 +2,7 @@
     "name": "DCI Foundation",
     "summary": "DCI 1.0.0 protocol core (schemas, codes, signatures, keys, JWKS) "
     "and the minimal registry layer.",
-    "version": "19.0.0.2.0",
+    "version": "19.0.1.5.0",
     "category": "OpenSPP/DCI",
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",
@@ -29,6 +29,7 @@
         "views/res_partner_views.xml",
         "views/spp_group_membership_views.xml",
         "views/spp_dci_signing_key_views.xml",
+        "views/spp_dci_peer_views.xml",
     ],
     "installable": True,
     "application": True,

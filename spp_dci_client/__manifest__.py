@@ -2,7 +2,7 @@
     "name": "DCI Client",
     "summary": "Query external DCI registries: data sources, auth, sync/async search, "
     "callback receivers, exchange log.",
-    "version": "19.0.0.3.0",
+    "version": "19.0.1.5.0",
     "category": "OpenSPP/DCI",
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",
@@ -15,6 +15,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "views/spp_dci_data_source_views.xml",
+        "views/spp_dci_peer_views.xml",
         "views/spp_dci_client_transaction_views.xml",
         "views/spp_dci_client_subscription_views.xml",
         "views/spp_dci_client_exchange_log_views.xml",

@@ -1,5 +1,7 @@
 from . import (
     res_partner,
+    spp_dci_peer,
+    spp_dci_peer_key,
     spp_dci_secret,
     spp_dci_signing_key,
     spp_dci_signing_key_secret,

@@ -6,6 +6,7 @@ from . import (
     test_jwks,
     test_key_secret,
     test_keys,
+    test_peer,
     test_query,
     test_registry,
     test_schemas,

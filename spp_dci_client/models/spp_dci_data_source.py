@@ -1,8 +1,6 @@
 # Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 import contextlib
-import ipaddress
 import logging
-import threading
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -11,8 +9,8 @@ import psycopg2
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.addons.spp_dci.dci.codes import Action, RegistryType
-from odoo.addons.spp_dci.dci.jwks import JWKSCache, JWKSError, JWKSKeyNotFound, default_cache
-from odoo.addons.spp_dci.dci.keys import KeyMaterialError, SigningKey
+from odoo.addons.spp_dci.dci.jwks import JWKSError
+from odoo.addons.spp_dci.dci.keys import SigningKey
 from odoo.addons.spp_dci.dci.schemas import ACTION_MESSAGES
 from odoo.exceptions import UserError, ValidationError
 
@@ -61,38 +59,6 @@ CALLBACK_PATHS = {
 #: The test search of "Test connection": an id nobody has, one record per page.
 PROBE_QUERY = {"type": "UIN", "value": "dci-connection-test"}
 
-_JWKS_CACHES = {}
-_JWKS_CACHES_LOCK = threading.Lock()
-
-
-def _is_loopback(url):
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def jwks_cache_for(url, verify_tls=True) -> JWKSCache:
-    """The process-wide JWKS cache of spp_dci to use for ``url``.
-
-    ``default_cache()`` for https with TLS verification; one more instance per
-    other TLS setting, and one that accepts plain http for loopback URLs only
-    (a registry on this machine, e.g. in tests): JWKS over plain HTTP elsewhere
-    would let anyone on the path swap a registry's keys.
-    """
-    allow_http = url.startswith("http://") and _is_loopback(url)
-    if verify_tls and not allow_http:
-        return default_cache()
-    key = (bool(verify_tls), allow_http)
-    with _JWKS_CACHES_LOCK:
-        cache = _JWKS_CACHES.get(key)
-        if cache is None:
-            cache = _JWKS_CACHES[key] = JWKSCache(verify=bool(verify_tls), allow_http=allow_http)
-        return cache
-
 
 class DCIClientUserError(UserError):
     """A :class:`~..client.errors.DCIClientError` as a user error; ``kind`` says what failed."""
@@ -122,10 +88,20 @@ class SppDciDataSource(models.Model):
 
     _name = "spp.dci.data.source"
     _inherit = ["spp.dci.secret.mixin"]
+    _inherits = {"spp.dci.peer": "peer_id"}
     _description = "DCI Data Source"
     _order = "sequence, name, id"
     _dci_secret_fields = ("bearer_token", "oauth2_client_secret")
 
+    peer_id = fields.Many2one(
+        "spp.dci.peer",
+        string="Peer",
+        required=True,
+        ondelete="restrict",
+        index=True,
+        help="The registry as a DCI peer: its DCI id, keys, JWKS, signature policy and TLS "
+        "setting are the peer's, shared with its sender record when it also calls us.",
+    )
     name = fields.Char(required=True)
     active = fields.Boolean(default=True)
     sequence = fields.Integer(default=10)
@@ -144,8 +120,9 @@ class SppDciDataSource(models.Model):
     )
     registry_sender_id = fields.Char(
         string="Registry Sender ID",
+        related="peer_id.dci_id",
+        readonly=False,
         required=True,
-        index=True,
         help="The registry's DCI id: our header.receiver_id, and the sender_id its answers, "
         "callbacks and signatures must carry.",
     )
@@ -201,16 +178,12 @@ class SppDciDataSource(models.Model):
         compute="_compute_dci_has_secrets", string="Client Secret Set"
     )
     oauth2_scope = fields.Char(string="Scope", help="Optional OAuth2 scope, e.g. registry.search.")
-    # -- signatures --
-    jwks_url = fields.Char(
-        string="JWKS URL", help=f"The registry's key set, usually the base URL + {JWKS_PATH}."
-    )
-    public_key_ids = fields.One2many(
-        "spp.dci.data.source.key", "data_source_id", string="Public Keys"
-    )
+    # -- signatures (the peer's jwks_url, key_ids, signature_policy) --
     require_signature = fields.Boolean(
-        default=True,
-        help="Refuse unsigned answers and callbacks (a signature present is always verified).",
+        compute="_compute_require_signature",
+        inverse="_inverse_require_signature",
+        help="Refuse unsigned answers and callbacks (a signature present is always verified): "
+        "the peer's signature policy.",
     )
     # -- transport --
     timeout = fields.Float(
@@ -222,7 +195,6 @@ class SppDciDataSource(models.Model):
     retry_backoff = fields.Float(
         default=0.5, help="Seconds before the first retry; doubled at each retry."
     )
-    tls_verify = fields.Boolean(string="Verify TLS", default=True)
     page_size = fields.Integer(
         default=100, help="Records per page when paging through search results."
     )
@@ -252,6 +224,21 @@ class SppDciDataSource(models.Model):
         "CHECK(page_size > 0)", "The page size must be positive."
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create(
+            self.env["spp.dci.peer"]._dci_link_vals(vals_list, "registry_sender_id")
+        )
+
+    @api.depends("signature_policy")
+    def _compute_require_signature(self):
+        for source in self:
+            source.require_signature = source.signature_policy != "off"
+
+    def _inverse_require_signature(self):
+        for source in self:
+            source.signature_policy = "required" if source.require_signature else "off"
+
     @api.depends("registry_type")
     def _compute_reg_type(self):
         for source in self:
@@ -276,12 +263,11 @@ class SppDciDataSource(models.Model):
         for source in self:
             source.pending_count = counts.get(source.id, 0)
 
-    @api.constrains("registry_sender_id", "active")
+    @api.constrains("peer_id", "active")
     def _check_registry_sender_unique(self):
         for source in self.filtered("active"):
             if self.search_count(
-                [("registry_sender_id", "=", source.registry_sender_id), ("id", "!=", source.id)],
-                limit=1,
+                [("peer_id", "=", source.peer_id.id), ("id", "!=", source.id)], limit=1
             ):
                 raise ValidationError(
                     self.env._(
@@ -291,10 +277,10 @@ class SppDciDataSource(models.Model):
                     )
                 )
 
-    @api.constrains("base_url", "jwks_url", "oauth2_token_url", "callback_base_url")
+    @api.constrains("base_url", "oauth2_token_url", "callback_base_url")
     def _check_urls(self):
         for source in self:
-            for name in ("base_url", "jwks_url", "oauth2_token_url", "callback_base_url"):
+            for name in ("base_url", "oauth2_token_url", "callback_base_url"):
                 url = source[name]
                 if url and not (url.startswith(("https://", "http://")) and urlsplit(url).hostname):
                     raise ValidationError(
@@ -336,34 +322,10 @@ class SppDciDataSource(models.Model):
             return self.env["spp.dci.signing.key"]._dci_signer()
         return key._dci_signing_key()
 
-    def _dci_key_resolver(self):
-        """``(sender_id, key_id) -> PublicKey | None``: stored keys first, then the JWKS cache."""
+    def _dci_peer_keys(self):
+        """The registry's keys (its peer's): what its answers and callbacks are checked with."""
         self.ensure_one()
-        stored = {}
-        for key in self.sudo().public_key_ids.filtered("active"):
-            try:
-                stored[key.kid] = key._dci_public_key()
-            except KeyMaterialError:
-                _logger.warning("DCI data source %s: public key %s is unusable", self.id, key.kid)
-        jwks_url = self.jwks_url
-        if not stored and not jwks_url:
-            return None
-        cache = jwks_cache_for(jwks_url, self.tls_verify) if jwks_url else None
-        expected_sender = self.registry_sender_id
-
-        def resolve(sender_id, key_id):
-            if sender_id != expected_sender:
-                return None
-            if key_id in stored:
-                return stored[key_id]
-            if cache is None:
-                return None
-            try:
-                return cache.get_key(jwks_url, key_id)
-            except JWKSKeyNotFound:
-                return None
-
-        return resolve
+        return self.sudo().peer_id._dci_peer_keys()
 
     def _dci_token_url(self):
         return self.oauth2_token_url or (self.base_url or "").rstrip("/") + OAUTH2_TOKEN_PATH
@@ -398,7 +360,7 @@ class SppDciDataSource(models.Model):
             base_url=source.base_url,
             sender_id=source._dci_sender_id(),
             signer=None if receiving else source._dci_signer(),
-            key_resolver=source._dci_key_resolver(),
+            peer_keys=source._dci_peer_keys(),
             registry_sender_id=source.registry_sender_id,
             paths={
                 "sync_search": source.path_sync_search,
@@ -775,9 +737,7 @@ class SppDciDataSource(models.Model):
                     steps.append("Authentication: static bearer token.")
                 if self.jwks_url:
                     try:
-                        keys = jwks_cache_for(self.jwks_url, self.tls_verify).get_keys(
-                            self.jwks_url
-                        )
+                        keys = self._dci_peer_keys().jwks_cache().get_keys(self.jwks_url)
                     except JWKSError as exc:
                         problem = (
                             "JWKS: the registry's keys could not be loaded from "

@@ -4,6 +4,7 @@ from . import (
     spp_dci_delivery_mixin,
     spp_dci_inbox,
     spp_dci_notification,
+    spp_dci_peer,
     spp_dci_registry,
     spp_dci_sender,
     spp_dci_subscription,

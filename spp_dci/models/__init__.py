@@ -1,7 +1,5 @@
 from . import (
     res_partner,
-    spp_dci_peer,
-    spp_dci_peer_key,
     spp_dci_secret,
     spp_dci_signing_key,
     spp_dci_signing_key_secret,
@@ -9,3 +7,6 @@ from . import (
     spp_id_type,
     spp_registry_id,
 )
+
+# after spp_dci_secret: the peer inherits its mixin
+from . import spp_dci_peer, spp_dci_peer_key

@@ -22,8 +22,9 @@ class SppDciPeer(models.Model):
 
     _name = "spp.dci.peer"
     _description = "DCI Peer"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "spp.dci.secret.mixin"]
     _order = "name, id"
+    _dci_secret_fields = ("our_client_secret",)
 
     name = fields.Char(required=True, tracking=True)
     dci_id = fields.Char(
@@ -80,6 +81,31 @@ class SppDciPeer(models.Model):
     client_secret_hash = fields.Char(copy=False, groups="base.group_system")
     has_secret = fields.Boolean(compute="_compute_has_secret", string="Secret Set")
     secret_set_at = fields.Datetime(readonly=True, copy=False)
+    # our credentials at the peer's token endpoint: for our requests (a data source) and
+    # our callbacks (a sender) alike
+    token_url = fields.Char(
+        string="OAuth2 Token URL",
+        tracking=True,
+        help="The peer's OAuth2 token endpoint (/oauth2/client/token) where we obtain access "
+        "tokens for our requests and our callbacks to it. Empty: a data source uses its base "
+        "URL + /oauth2/client/token, callbacks are sent without Authorization.",
+    )
+    our_client_id = fields.Char(
+        string="Our Client ID",
+        tracking=True,
+        help="The OAuth2 client_id the peer gave us at its token endpoint.",
+    )
+    our_client_secret = fields.Char(
+        string="Our Client Secret",
+        compute="_compute_dci_secret_fields",
+        inverse="_inverse_dci_secret_fields",
+        copy=False,
+        groups="spp_dci.group_dci_admin",
+        help="Write-only: stored for use, never shown again.",
+    )
+    has_our_client_secret = fields.Boolean(
+        compute="_compute_dci_has_secrets", string="Our Client Secret Set"
+    )
 
     _dci_id_unique = models.Constraint("UNIQUE(dci_id)", "Another peer already has this DCI id.")
 
@@ -109,12 +135,15 @@ class SppDciPeer(models.Model):
                     self.env._("A DCI id must not be empty, contain '|' or surrounding spaces.")
                 )
 
-    @api.constrains("jwks_url")
-    def _check_jwks_url(self):
-        for peer in self.filtered("jwks_url"):
-            parts = urlsplit(peer.jwks_url)
-            if parts.scheme not in ("https", "http") or not parts.hostname:
-                raise ValidationError(self.env._("The JWKS URL must be an http(s) URL."))
+    @api.constrains("jwks_url", "token_url")
+    def _check_urls(self):
+        for peer in self:
+            for url in (peer.jwks_url, peer.token_url):
+                parts = urlsplit(url or "")
+                if url and (parts.scheme not in ("https", "http") or not parts.hostname):
+                    raise ValidationError(
+                        self.env._("The JWKS and token URLs must be http(s) URLs.")
+                    )
 
     @api.constrains("signature_policy")
     def _log_signature_policy(self):

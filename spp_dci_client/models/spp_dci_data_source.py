@@ -56,6 +56,8 @@ CALLBACK_PATHS = {
     Action.TXN_STATUS.value: "/registry/txn/on-status",
     Action.NOTIFY.value: "/registry/notify",
 }
+#: Write-only fields stored as the peer's secret (never echoed back after a save).
+PEER_SECRET_FIELDS = ["oauth2_client_secret", "has_oauth2_client_secret"]
 #: The test search of "Test connection": an id nobody has, one record per page.
 PROBE_QUERY = {"type": "UIN", "value": "dci-connection-test"}
 
@@ -91,7 +93,7 @@ class SppDciDataSource(models.Model):
     _inherits = {"spp.dci.peer": "peer_id"}
     _description = "DCI Data Source"
     _order = "sequence, name, id"
-    _dci_secret_fields = ("bearer_token", "oauth2_client_secret")
+    _dci_secret_fields = ("bearer_token",)
 
     peer_id = fields.Many2one(
         "spp.dci.peer",
@@ -162,20 +164,28 @@ class SppDciDataSource(models.Model):
         help="Write-only: stored for use, never shown again.",
     )
     has_bearer_token = fields.Boolean(compute="_compute_dci_has_secrets", string="Bearer Token Set")
+    # our OAuth2 credentials at the registry: its peer's (shared with its sender's callbacks)
     oauth2_token_url = fields.Char(
-        string="Token URL", help=f"Empty: the base URL + {OAUTH2_TOKEN_PATH} (authz spec)."
+        string="Token URL",
+        related="peer_id.token_url",
+        readonly=False,
+        help=f"Empty: the base URL + {OAUTH2_TOKEN_PATH} (authz spec). The peer's token URL.",
     )
-    oauth2_client_id = fields.Char(string="Client ID", groups="spp_dci.group_dci_admin")
+    oauth2_client_id = fields.Char(
+        string="Client ID",
+        related="peer_id.our_client_id",
+        readonly=False,
+        groups="spp_dci.group_dci_admin",
+    )
     oauth2_client_secret = fields.Char(
         string="Client Secret",
-        compute="_compute_dci_secret_fields",
-        inverse="_inverse_dci_secret_fields",
-        copy=False,
+        related="peer_id.our_client_secret",
+        readonly=False,
         groups="spp_dci.group_dci_admin",
-        help="Write-only: stored for use, never shown again.",
+        help="Write-only: stored for use, never shown again (the peer's client secret).",
     )
     has_oauth2_client_secret = fields.Boolean(
-        compute="_compute_dci_has_secrets", string="Client Secret Set"
+        related="peer_id.has_our_client_secret", string="Client Secret Set"
     )
     oauth2_scope = fields.Char(string="Scope", help="Optional OAuth2 scope, e.g. registry.search.")
     # -- signatures (the peer's jwks_url, key_ids, signature_policy) --
@@ -226,9 +236,17 @@ class SppDciDataSource(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        return super().create(
+        records = super().create(
             self.env["spp.dci.peer"]._dci_link_vals(vals_list, "registry_sender_id")
         )
+        records.invalidate_recordset(PEER_SECRET_FIELDS)  # typed, stored on the peer: not echoed
+        return records
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "oauth2_client_secret" in vals:
+            self.invalidate_recordset(PEER_SECRET_FIELDS)
+        return res
 
     @api.depends("signature_policy")
     def _compute_require_signature(self):
@@ -302,9 +320,20 @@ class SppDciDataSource(models.Model):
         elif not self.require_signature and self.jwks_url == self._dci_default_jwks_url():
             self.jwks_url = False  # the one filled in above; a URL typed in is kept
 
+    def _dci_secret(self, name):
+        """Our stored secret ``name``: the bearer token here, the client secret the peer's."""
+        if name == "oauth2_client_secret":
+            self.ensure_one()
+            return self.peer_id._dci_secret("our_client_secret")
+        return super()._dci_secret(name)
+
     def action_clear_credentials(self):
-        """Forget the stored bearer token and client secret (and cached tokens)."""
+        """Forget the stored bearer token and client secret (and cached tokens).
+
+        The client secret is the peer's: its sender's callbacks lose it too.
+        """
         self._dci_forget_secrets()
+        self.peer_id._dci_forget_secrets()
         oauth2.TOKEN_CACHE.invalidate()
         return True
 

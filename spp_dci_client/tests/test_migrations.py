@@ -33,6 +33,10 @@ class TestSecretStoreMigration(TransactionCase):
         )
         script.migrate(cr, "19.0.0.1.0")
         self.assertFalse(table_exists(cr, "spp_dci_client_secret"), "no clear copy left")
+        # 19.0.1.5.0 then makes the client secret the data source's peer's
+        _script("spp_dci_client/migrations/19.0.1.5.0/post-migrate.py", "post-migrate").migrate(
+            cr, "19.0.0.1.0"
+        )
         self.env.invalidate_all()
         self.assertTrue(source.has_oauth2_client_secret and source.has_bearer_token)
         self.assertEqual(source._dci_secret("oauth2_client_secret"), "old-secret")
@@ -65,12 +69,14 @@ class TestPeerMigration(TransactionCase):
                 ADD COLUMN client_id varchar, ADD COLUMN jwks_url varchar,
                 ADD COLUMN jwks_allow_http boolean, ADD COLUMN signature_policy varchar,
                 ADD COLUMN callback_hosts text, ADD COLUMN allow_private_callbacks boolean,
-                ADD COLUMN client_secret_hash varchar, ADD COLUMN secret_set_at timestamp;
+                ADD COLUMN client_secret_hash varchar, ADD COLUMN secret_set_at timestamp,
+                ADD COLUMN callback_token_url varchar, ADD COLUMN callback_client_id varchar;
             UPDATE spp_dci_sender s
                SET client_id = p.dci_id, jwks_url = p.jwks_url, jwks_allow_http = p.jwks_allow_http,
                    signature_policy = p.signature_policy, callback_hosts = p.callback_hosts,
                    allow_private_callbacks = p.allow_private_callbacks,
-                   client_secret_hash = p.client_secret_hash, secret_set_at = p.secret_set_at
+                   client_secret_hash = p.client_secret_hash, secret_set_at = p.secret_set_at,
+                   callback_token_url = p.token_url, callback_client_id = p.our_client_id
               FROM spp_dci_peer p WHERE p.id = s.peer_id;
             CREATE TABLE spp_dci_sender_key (
                 id serial PRIMARY KEY, sender_id integer, active boolean, kid varchar,
@@ -78,10 +84,12 @@ class TestPeerMigration(TransactionCase):
                 write_uid integer, write_date timestamp);
             ALTER TABLE spp_dci_data_source ALTER COLUMN peer_id DROP NOT NULL,
                 ADD COLUMN registry_sender_id varchar, ADD COLUMN jwks_url varchar,
-                ADD COLUMN require_signature boolean, ADD COLUMN tls_verify boolean;
+                ADD COLUMN require_signature boolean, ADD COLUMN tls_verify boolean,
+                ADD COLUMN oauth2_token_url varchar, ADD COLUMN oauth2_client_id varchar;
             UPDATE spp_dci_data_source s
                SET registry_sender_id = p.dci_id, jwks_url = p.jwks_url,
-                   require_signature = p.signature_policy = 'required', tls_verify = p.tls_verify
+                   require_signature = p.signature_policy = 'required', tls_verify = p.tls_verify,
+                   oauth2_token_url = p.token_url, oauth2_client_id = p.our_client_id
               FROM spp_dci_peer p WHERE p.id = s.peer_id;
             CREATE TABLE spp_dci_data_source_key (
                 id serial PRIMARY KEY, data_source_id integer, active boolean, kid varchar,
@@ -159,6 +167,23 @@ class TestPeerMigration(TransactionCase):
             "(%s, false, 'k-dr', NULL, %s)",
             (crvs_source.id, source_pem, crvs_source.id, sender_pem, dr_source.id, dr_pem),
         )
+        # our credentials, at the sender's token endpoint and at the registry's
+        cr.execute(
+            "UPDATE spp_dci_sender SET callback_token_url = %s, callback_client_id = %s "
+            "WHERE id = %s",
+            ("https://crvs.example.org/dci/oauth2/client/token", "openspp-cb", crvs_sender.id),
+        )
+        cr.execute(
+            "UPDATE spp_dci_data_source SET oauth2_client_id = %s WHERE id = %s",
+            ("openspp-ds", crvs_source.id),
+        )
+        cr.execute(
+            "INSERT INTO spp_dci_secret (res_model, res_id, name, value) VALUES "
+            "('spp.dci.sender', %s, 'callback_client_secret', 'cb-secret'), "
+            "('spp.dci.data.source', %s, 'oauth2_client_secret', 'ds-secret'), "
+            "('spp.dci.data.source', %s, 'oauth2_client_secret', 'dr-secret')",
+            (crvs_sender.id, crvs_source.id, dr_source.id),
+        )
         self._forget_peers(peers)
 
         self._migrate()
@@ -175,6 +200,21 @@ class TestPeerMigration(TransactionCase):
         self.assertEqual(sorted(crvs.key_ids.mapped("kid")), ["k-sender", "k-source"])
         self.assertTrue(crvs_sender._dci_check_secret("crvs-secret-0123456789"))
         self.assertEqual(set(crvs._dci_peer_keys().keys), {"k-sender", "k-source"})
+        self.assertEqual(
+            (crvs.token_url, crvs.our_client_id),
+            ("https://crvs.example.org/dci/oauth2/client/token", "openspp-ds"),
+            "the data source's credentials win, the sender's fill in",
+        )
+        self.assertEqual(crvs_source._dci_secret("oauth2_client_secret"), "ds-secret")
+        self.assertEqual(crvs_sender._dci_secret("callback_client_secret"), "ds-secret")
+        self.assertEqual(dr_source._dci_secret("oauth2_client_secret"), "dr-secret")
+        self.assertFalse(
+            self.env["spp.dci.secret"]
+            .sudo()
+            .search([("res_model", "in", ("spp.dci.sender", "spp.dci.data.source"))])
+            .filtered(lambda o: o.name != "bearer_token"),
+            "no secret left on a direction record",
+        )
         self.assertEqual(mis_sender.peer_id.dci_id, "mis.migration.peer")
         self.assertFalse(mis_sender.peer_id.key_ids)
         dr = dr_source.peer_id
@@ -190,5 +230,7 @@ class TestPeerMigration(TransactionCase):
             ("spp_dci_data_source", "require_signature"),
         ):
             self.assertFalse(column_exists(cr, table, column), f"{table}.{column} is left")
+        for table in ("spp_dci_sender_key", "spp_dci_data_source_key"):
+            self.assertFalse(table_exists(cr, table), f"{table} is left")
         self._migrate()  # run twice: nothing to do
         self.assertEqual(len(crvs.key_ids), 2)

@@ -62,6 +62,8 @@ class SppDciDemo(models.AbstractModel):
             secret = secrets.token_urlsafe(32)
             sender = sender.sudo()
             sender._dci_set_secret(secret)
+            # the loop's peer: its keys, hosts, and our credentials at its token endpoint
+            # serve both the data source's requests and the sender's callbacks
             sender.write(
                 {
                     "jwks_url": root + JWKS_PATH,
@@ -72,13 +74,7 @@ class SppDciDemo(models.AbstractModel):
                 }
             )
             source = source.sudo()
-            values = {
-                "base_url": root,
-                "oauth2_token_url": False,
-                "callback_base_url": root,
-                "oauth2_client_id": sender.client_id,
-                "oauth2_client_secret": secret,
-            }
+            values = {"base_url": root, "callback_base_url": root}
             # one peer serves both sides of the loop: its key is pinned once
             if signer.kid not in source.peer_id.key_ids.mapped("kid"):
                 values["key_ids"] = [

@@ -26,6 +26,8 @@ SCOPES = (
 )
 DEFAULT_SCOPES = "registry.search registry.subscribe registry.status"
 REGISTRY_TYPES = ("social", "crvs", "ibr", "dr", "fr")
+#: Write-only fields stored as the peer's secret (never echoed back after a save).
+PEER_SECRET_FIELDS = ["callback_client_secret", "has_callback_client_secret"]
 
 
 class SppDciSender(models.Model):
@@ -33,10 +35,9 @@ class SppDciSender(models.Model):
 
     _name = "spp.dci.sender"
     _description = "DCI Sender"
-    _inherit = ["mail.thread", "spp.dci.secret.mixin"]
+    _inherit = ["mail.thread"]
     _inherits = {"spp.dci.peer": "peer_id"}
     _order = "name"
-    _dci_secret_fields = ("callback_client_secret",)
 
     peer_id = fields.Many2one(
         "spp.dci.peer",
@@ -84,22 +85,27 @@ class SppDciSender(models.Model):
         "subscribe request's sender_uri with its last segment 'on-subscribe' replaced by 'notify', "
         "else the default callback URL's /registry/notify.",
     )
+    # our credentials at the sender's callback endpoints: the peer's (shared with a data source)
     callback_token_url = fields.Char(
         string="Callback Token URL",
+        related="peer_id.token_url",
+        readonly=False,
         help="When the sender's callback endpoints require a bearer token: its "
-        "/oauth2/client/token URL. Empty: callbacks are sent without Authorization.",
+        "/oauth2/client/token URL (the peer's token URL). Empty: callbacks are sent without "
+        "Authorization.",
     )
-    callback_client_id = fields.Char(string="Callback Client ID")
+    callback_client_id = fields.Char(
+        string="Callback Client ID", related="peer_id.our_client_id", readonly=False
+    )
     callback_client_secret = fields.Char(
         string="Callback Client Secret",
-        compute="_compute_dci_secret_fields",
-        inverse="_inverse_dci_secret_fields",
-        copy=False,
+        related="peer_id.our_client_secret",
+        readonly=False,
         groups="spp_dci.group_dci_admin",
-        help="Write-only: stored for use, never shown again.",
+        help="Write-only: stored for use, never shown again (the peer's client secret).",
     )
     has_callback_client_secret = fields.Boolean(
-        compute="_compute_dci_has_secrets", string="Callback Client Secret Set"
+        related="peer_id.has_our_client_secret", string="Callback Client Secret Set"
     )
     rate_limit = fields.Integer(
         string="Rate Limit (requests/minute)",
@@ -131,11 +137,16 @@ class SppDciSender(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self.env.registry.clear_cache()  # _dci_sender_info, in every worker (signalling)
-        return super().create(self.env["spp.dci.peer"]._dci_link_vals(vals_list, "client_id"))
+        records = super().create(self.env["spp.dci.peer"]._dci_link_vals(vals_list, "client_id"))
+        records.invalidate_recordset(PEER_SECRET_FIELDS)  # typed, stored on the peer: not echoed
+        return records
 
     def write(self, vals):
         self.env.registry.clear_cache()
-        return super().write(vals)
+        res = super().write(vals)
+        if "callback_client_secret" in vals:
+            self.invalidate_recordset(PEER_SECRET_FIELDS)
+        return res
 
     def unlink(self):
         self.env.registry.clear_cache()
@@ -192,6 +203,13 @@ class SppDciSender(models.Model):
                 )
 
     # --- secrets -------------------------------------------------------------------
+
+    def _dci_secret(self, name):
+        """Our stored secret ``name`` at this sender (the peer's): ``callback_client_secret``."""
+        self.ensure_one()
+        if name != "callback_client_secret":
+            raise KeyError(name)
+        return self.peer_id._dci_secret("our_client_secret")
 
     def action_generate_secret(self):
         """Make a new client secret, store only its digest, show it once."""

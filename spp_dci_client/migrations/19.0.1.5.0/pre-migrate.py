@@ -4,7 +4,8 @@ Runs after spp_dci_server's migration, which made a peer of every sender: a data
 source whose registry_sender_id is a sender's client_id joins that peer (one
 registry, configured once); the others get a new peer. The peer takes the data
 source's JWKS URL when it has none, ``require_signature`` as its signature
-policy (the stricter one wins) and its TLS setting; the
+policy (the stricter one wins), its TLS setting and our OAuth2 token URL and
+client id there (the data source's win over the sender's callback ones); the
 spp.dci.data.source.key rows become spp.dci.peer.key rows (kid rule unchanged
 for them). The old columns are dropped by the post-migrate script.
 """
@@ -22,13 +23,14 @@ def migrate(cr, version):
     if not column_exists(cr, "spp_dci_data_source", "registry_sender_id"):
         return
     # one source per registry id gives the peer its settings: the active, then the oldest
+    cr.execute("DROP TABLE IF EXISTS dci_source_peer")
     cr.execute(
         """
         CREATE TEMP TABLE dci_source_peer ON COMMIT DROP AS
         SELECT DISTINCT ON (registry_sender_id)
                id, name, registry_sender_id, jwks_url, coalesce(tls_verify, true) AS tls_verify,
                CASE WHEN coalesce(require_signature, true) THEN 'required' ELSE 'off' END
-                   AS signature_policy,
+                   AS signature_policy, oauth2_token_url, oauth2_client_id,
                create_uid, create_date, write_uid, write_date
           FROM spp_dci_data_source
          WHERE registry_sender_id IS NOT NULL
@@ -54,6 +56,8 @@ def migrate(cr, version):
         UPDATE spp_dci_peer p
            SET jwks_url = coalesce(p.jwks_url, d.jwks_url),
                tls_verify = d.tls_verify,
+               token_url = coalesce(d.oauth2_token_url, p.token_url),
+               our_client_id = coalesce(d.oauth2_client_id, p.our_client_id),
                signature_policy = CASE WHEN d.signature_policy = 'required' THEN 'required'
                                        ELSE p.signature_policy END
           FROM dci_source_peer d
@@ -63,9 +67,10 @@ def migrate(cr, version):
     cr.execute(
         f"""
         INSERT INTO spp_dci_peer (name, dci_id, jwks_url, jwks_allow_http, tls_verify,
-                                  signature_policy, allow_private_callbacks, {AUDIT})
+                                  signature_policy, allow_private_callbacks, token_url,
+                                  our_client_id, {AUDIT})
         SELECT name, registry_sender_id, jwks_url, false, tls_verify, signature_policy, false,
-               create_uid, create_date, write_uid, write_date
+               oauth2_token_url, oauth2_client_id, create_uid, create_date, write_uid, write_date
           FROM dci_source_peer
         ON CONFLICT (dci_id) DO NOTHING
         """

@@ -1,7 +1,8 @@
 """Senders become records of a peer (spp.dci.peer, spp_dci 19.0.1.5.0).
 
 Before the new code loads: each sender's DCI id (client_id), JWKS URL, signature
-policy, hosts and client secret digest go to a peer (one per DCI id), its
+policy, hosts, client secret digest and our callback credentials (token URL,
+client id) go to a peer (one per DCI id), its
 spp.dci.sender.key rows to spp.dci.peer.key, and the sender points at its peer
 (``peer_id``, filled before Odoo makes the column NOT NULL). The old columns are
 dropped by the post-migrate script; Odoo drops the old key table with its model.
@@ -23,12 +24,14 @@ def migrate(cr, version):
         f"""
         INSERT INTO spp_dci_peer (name, dci_id, jwks_url, jwks_allow_http, tls_verify,
                                   signature_policy, callback_hosts, allow_private_callbacks,
-                                  client_secret_hash, secret_set_at, {PEER_AUDIT})
+                                  client_secret_hash, secret_set_at, token_url, our_client_id,
+                                  {PEER_AUDIT})
         SELECT DISTINCT ON (s.client_id)
                s.name, s.client_id, s.jwks_url, coalesce(s.jwks_allow_http, false), true,
                coalesce(s.signature_policy, 'required'), s.callback_hosts,
                coalesce(s.allow_private_callbacks, false), s.client_secret_hash,
-               s.secret_set_at, s.create_uid, s.create_date, s.write_uid, s.write_date
+               s.secret_set_at, s.callback_token_url, s.callback_client_id,
+               s.create_uid, s.create_date, s.write_uid, s.write_date
           FROM spp_dci_sender s
          WHERE s.client_id IS NOT NULL
          ORDER BY s.client_id, s.id

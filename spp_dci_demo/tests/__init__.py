@@ -3,4 +3,5 @@ from . import (
     test_demo_mis,
     test_demo_registries,
     test_install,
+    test_migrations,
 )

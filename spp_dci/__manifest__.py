@@ -29,6 +29,7 @@
         "views/res_partner_views.xml",
         "views/spp_group_membership_views.xml",
         "views/spp_dci_signing_key_views.xml",
+        "views/spp_dci_peer_views.xml",
     ],
     "installable": True,
     "application": True,

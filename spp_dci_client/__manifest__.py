@@ -15,6 +15,7 @@
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
         "views/spp_dci_data_source_views.xml",
+        "views/spp_dci_peer_views.xml",
         "views/spp_dci_client_transaction_views.xml",
         "views/spp_dci_client_subscription_views.xml",
         "views/spp_dci_client_exchange_log_views.xml",

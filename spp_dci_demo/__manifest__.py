@@ -2,7 +2,7 @@
     "name": "DCI Demo",
     "summary": "Both DCI directions end to end out of the box: demo registrants, an external "
     "MIS sender, demo CRVS/IBR/DR registries and data sources looping back to this server.",
-    "version": "19.0.0.2.0",
+    "version": "19.0.1.5.0",
     "category": "OpenSPP/DCI",
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",
@@ -24,6 +24,7 @@
         "demo/spp_dci_demo_person_demo.xml",
         "demo/spp_dci_demo_population.xml",
         "demo/fastapi_endpoint_demo.xml",
+        "demo/spp_dci_peer_demo.xml",
         "demo/spp_dci_sender_demo.xml",
         "demo/spp_dci_demo_menus.xml",
         "demo/spp_dci_data_source_demo.xml",

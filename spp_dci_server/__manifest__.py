@@ -2,7 +2,7 @@
     "name": "DCI Registry Server",
     "summary": "Serve this registry over the DCI 1.0.0 API (sync/async search, "
     "subscribe/notify, txn status, OAuth2, signatures).",
-    "version": "19.0.1.4.0",
+    "version": "19.0.1.5.0",
     "category": "OpenSPP/DCI",
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",
@@ -30,6 +30,7 @@
         "views/spp_dci_notification_views.xml",
         "views/spp_dci_inbox_views.xml",
         "views/spp_dci_sender_views.xml",
+        "views/spp_dci_peer_views.xml",
         "views/fastapi_endpoint_views.xml",
         "views/spp_dci_request_report_views.xml",
         "views/spp_dci_overview_views.xml",

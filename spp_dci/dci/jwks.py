@@ -18,11 +18,13 @@ peer's signature keys in memory:
 HTTP is done with ``httpx``; JWK parsing with :mod:`.keys` (``jwcrypto``).
 """
 
+import ipaddress
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -34,6 +36,7 @@ __all__ = [
     "JWKSFetchError",
     "JWKSFormatError",
     "JWKSKeyNotFound",
+    "cache_for",
     "default_cache",
 ]
 
@@ -314,3 +317,35 @@ def default_cache() -> JWKSCache:
         if _default_cache is None:
             _default_cache = JWKSCache()
         return _default_cache
+
+
+_other_caches = {}
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cache_for(url: str, *, verify_tls=True, allow_http=False) -> JWKSCache:
+    """The process-wide cache to fetch ``url`` with: the one place that picks it.
+
+    :func:`default_cache` for https with TLS verification; one more instance per
+    other setting. Plain ``http://`` is accepted only when ``allow_http`` (a peer
+    marked so by an administrator, tests) or for a loopback URL (a peer on this
+    machine): anywhere else it would let anyone on the path swap a peer's keys.
+    """
+    allow = bool(url and url.startswith("http://") and (allow_http or _is_loopback(url)))
+    if verify_tls and not allow:
+        return default_cache()
+    key = (bool(verify_tls), allow)
+    with _default_lock:
+        cache = _other_caches.get(key)
+        if cache is None:
+            cache = _other_caches[key] = JWKSCache(verify=bool(verify_tls), allow_http=allow)
+        return cache

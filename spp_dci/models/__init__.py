@@ -7,3 +7,6 @@ from . import (
     spp_id_type,
     spp_registry_id,
 )
+
+# after spp_dci_secret: the peer inherits its mixin
+from . import spp_dci_peer, spp_dci_peer_key

@@ -7,6 +7,7 @@ from . import (
     test_key_audit_trail,
     test_key_secret,
     test_keys,
+    test_peer,
     test_query,
     test_registrant_name,
     test_registry,

@@ -45,10 +45,11 @@ import httpx
 from odoo.addons.spp_dci.dci import json_body
 from odoo.addons.spp_dci.dci.canonical import to_json_data
 from odoo.addons.spp_dci.dci.codes import AckStatus, Action, QueryType, RequestStatus
-from odoo.addons.spp_dci.dci.envelope import build_envelope, verify_envelope
+from odoo.addons.spp_dci.dci.envelope import build_envelope
 from odoo.addons.spp_dci.dci.errors import DCIError
 from odoo.addons.spp_dci.dci.jwks import JWKSError
 from odoo.addons.spp_dci.dci.keys import SigningKey
+from odoo.addons.spp_dci.dci.peer_keys import PeerKeys
 from odoo.addons.spp_dci.dci.schemas import (
     MsgHeader,
     SearchCriteria,
@@ -166,8 +167,8 @@ class ClientSettings:
     base_url: str
     sender_id: str
     signer: SigningKey | None
-    #: ``(sender_id, key_id) -> PublicKey | None`` (see ``JWKSCache.resolver``)
-    key_resolver: Callable | None = None
+    #: the registry's keys (its peer's): the one signature check of what it signs
+    peer_keys: PeerKeys | None = None
     registry_sender_id: str | None = None
     paths: dict = field(default_factory=lambda: dict(DEFAULT_PATHS))
     bearer_token: str | None = None
@@ -651,20 +652,18 @@ class DCIClient:
         ``callback``: the header may leave out ``sender_id`` (``MsgCallbackHeader``);
         the signer must then be this registry.
         """
-        resolver = self.settings.key_resolver
-        if resolver is None:
+        peer = self.settings.peer_keys
+        if peer is None or not peer.has_keys:
             if self.settings.require_signature:
                 raise ConfigurationError(
                     "Signed answers are required but the data source has no JWKS URL "
                     "and no public keys."
                 )
-            resolver = lambda sender_id, key_id: None  # noqa: E731 - unsigned allowed, signed unknown
+            # unsigned allowed, a signature present cannot be checked: refused as unknown key
+            peer = PeerKeys(self.settings.registry_sender_id or "")
         try:
-            verified = verify_envelope(
-                data,
-                resolver,
-                require_signature=self.settings.require_signature,
-                callback_sender_id=self.settings.registry_sender_id if callback else None,
+            verified = peer.verify(
+                data, require_signature=self.settings.require_signature, callback=callback
             )
         except (SignatureError, JWKSError) as exc:
             raise describe_signature_error(exc) from exc
@@ -696,8 +695,15 @@ class DCIClient:
         key_id = self._verify({k: v for k, v in data.items() if k != "signature"} if note else data)
         return SyncResult(parsed.header, parsed.message, data, key_id, parsed, note=note)
 
-    def verify_callback(self, action, data: dict) -> SyncResult:
-        """Validate an incoming callback (on-search, notify...) and verify its signature."""
+    def accept_callback(self, action, data: dict, key_id: str | None) -> SyncResult:
+        """Validate an incoming callback (on-search, notify...) whose signature is checked.
+
+        The DCI app that received it (spp_dci_server) verified its signature with
+        the keys of the registry's peer, the same keys as ours: ``key_id`` is the
+        kid that verified it (None: unsigned, the peer's policy allowing it). It
+        is not verified a second time; here it is validated against the spec and
+        its sender must be this registry.
+        """
         try:
             envelope = parse_callback_envelope(data, Action(action))
         except DCIError as exc:
@@ -705,10 +711,7 @@ class DCIClient:
                 f"The callback does not follow the DCI 1.0.0 spec: {exc.message}"
             ) from exc
         self._check_sender(data)
-        note = self._unsigned_note(data)
-        verified = {k: v for k, v in data.items() if k != "signature"} if note else data
-        key_id = self._verify(verified, callback=True)
-        return SyncResult(envelope.header, envelope.message, data, key_id, envelope, note=note)
+        return SyncResult(envelope.header, envelope.message, data, key_id, envelope)
 
     def _check_sender(self, data):
         expected = self.settings.registry_sender_id

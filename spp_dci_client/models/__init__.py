@@ -7,9 +7,9 @@ from . import (
     spp_dci_client_subscription,
     spp_dci_client_transaction,
     spp_dci_data_source,
-    spp_dci_data_source_key,
     spp_dci_inbox,
     spp_dci_overview,
+    spp_dci_peer,
 )
 
 # after spp_dci_data_source: extends spp.dci.data.source

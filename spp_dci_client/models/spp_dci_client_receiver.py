@@ -35,8 +35,8 @@ class SppDciClientReceiver(models.AbstractModel):
     authenticated the caller and checked the envelope it calls
     ``spp.dci.inbox._dci_receive``, which this addon extends (see
     ``spp_dci_inbox.py``) with :meth:`_dci_accept`: the sender must be one
-    of our data sources, the signature must verify with *that data source's*
-    keys, and the callback must answer one of our open transactions
+    of our data sources (its peer's signature, checked once by the DCI app
+    with the peer's keys), and the callback must answer one of our open transactions
     (``transaction_id`` + ``correlation_id``) - or, for ``notify``, the data
     source must hold an active subscription. Refusals raise ``DCIError`` (the
     app answers with the spec error) and write nothing but the exchange log.
@@ -53,10 +53,13 @@ class SppDciClientReceiver(models.AbstractModel):
     _dci_callback_handler = True
 
     @api.model
-    def _dci_accept(self, action, data, sender):
+    def _dci_accept(self, action, data, sender, kid=None):
         """Run every check; returns ``(data_source, transaction, result)``, or raises DCIError.
 
-        ``sender``: the ``spp.dci.sender`` the DCI app authenticated (its token).
+        ``sender``: the ``spp.dci.sender`` the DCI app authenticated (its token);
+        ``kid``: the key that verified the signature there (None: unsigned). The
+        data source of the same DCI id has the same peer, so the same keys and
+        signature policy: the signature is verified once, by the DCI app.
         ``header.sender_id`` is optional on callbacks (``MsgCallbackHeader``);
         without it the registry is the one the token names, the only one whose
         ``sender_id`` the DCI app would have let through.
@@ -78,7 +81,7 @@ class SppDciClientReceiver(models.AbstractModel):
             )
         try:
             with source._dci_client(receiving=True) as client:
-                result = client.verify_callback(action, data)
+                result = client.accept_callback(action, data, kid or None)
         except Exception as exc:  # DCIClientUserError wraps the client error in .error
             raise _refusal(getattr(exc, "error", exc)) from exc
         message = result.message

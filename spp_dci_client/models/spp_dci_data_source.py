@@ -1,8 +1,6 @@
 # Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 import contextlib
-import ipaddress
 import logging
-import threading
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -11,8 +9,8 @@ import psycopg2
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.addons.spp_dci.dci.codes import Action, RegistryType
-from odoo.addons.spp_dci.dci.jwks import JWKSCache, JWKSError, JWKSKeyNotFound, default_cache
-from odoo.addons.spp_dci.dci.keys import KeyMaterialError, SigningKey
+from odoo.addons.spp_dci.dci.jwks import JWKSError
+from odoo.addons.spp_dci.dci.keys import SigningKey
 from odoo.addons.spp_dci.dci.schemas import ACTION_MESSAGES
 from odoo.exceptions import UserError, ValidationError
 
@@ -58,40 +56,10 @@ CALLBACK_PATHS = {
     Action.TXN_STATUS.value: "/registry/txn/on-status",
     Action.NOTIFY.value: "/registry/notify",
 }
+#: Write-only fields stored as the peer's secret (never echoed back after a save).
+PEER_SECRET_FIELDS = ["oauth2_client_secret", "has_oauth2_client_secret"]
 #: The test search of "Test connection": an id nobody has, one record per page.
 PROBE_QUERY = {"type": "UIN", "value": "dci-connection-test"}
-
-_JWKS_CACHES = {}
-_JWKS_CACHES_LOCK = threading.Lock()
-
-
-def _is_loopback(url):
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def jwks_cache_for(url, verify_tls=True) -> JWKSCache:
-    """The process-wide JWKS cache of spp_dci to use for ``url``.
-
-    ``default_cache()`` for https with TLS verification; one more instance per
-    other TLS setting, and one that accepts plain http for loopback URLs only
-    (a registry on this machine, e.g. in tests): JWKS over plain HTTP elsewhere
-    would let anyone on the path swap a registry's keys.
-    """
-    allow_http = url.startswith("http://") and _is_loopback(url)
-    if verify_tls and not allow_http:
-        return default_cache()
-    key = (bool(verify_tls), allow_http)
-    with _JWKS_CACHES_LOCK:
-        cache = _JWKS_CACHES.get(key)
-        if cache is None:
-            cache = _JWKS_CACHES[key] = JWKSCache(verify=bool(verify_tls), allow_http=allow_http)
-        return cache
 
 
 class DCIClientUserError(UserError):
@@ -122,10 +90,20 @@ class SppDciDataSource(models.Model):
 
     _name = "spp.dci.data.source"
     _inherit = ["mail.thread", "spp.dci.secret.mixin"]
+    _inherits = {"spp.dci.peer": "peer_id"}
     _description = "DCI Data Source"
     _order = "sequence, name, id"
-    _dci_secret_fields = ("bearer_token", "oauth2_client_secret")
+    _dci_secret_fields = ("bearer_token",)
 
+    peer_id = fields.Many2one(
+        "spp.dci.peer",
+        string="Peer",
+        required=True,
+        ondelete="restrict",
+        index=True,
+        help="The registry as a DCI peer: its DCI id, keys, JWKS, signature policy and TLS "
+        "setting are the peer's, shared with its sender record when it also calls us.",
+    )
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True, tracking=True)
     sequence = fields.Integer(default=10)
@@ -145,8 +123,9 @@ class SppDciDataSource(models.Model):
     )
     registry_sender_id = fields.Char(
         string="Registry Sender ID",
+        related="peer_id.dci_id",
+        readonly=False,
         required=True,
-        index=True,
         help="The registry's DCI id: our header.receiver_id, and the sender_id its answers, "
         "callbacks and signatures must carry.",
         tracking=True,
@@ -190,39 +169,36 @@ class SppDciDataSource(models.Model):
         help="Write-only: stored for use, never shown again.",
     )
     has_bearer_token = fields.Boolean(compute="_compute_dci_has_secrets", string="Bearer Token Set")
+    # our OAuth2 credentials at the registry: its peer's (shared with its sender's callbacks)
     oauth2_token_url = fields.Char(
         string="Token URL",
-        help=f"Empty: the base URL + {OAUTH2_TOKEN_PATH} (authz spec).",
-        tracking=True,
+        related="peer_id.token_url",
+        readonly=False,
+        help=f"Empty: the base URL + {OAUTH2_TOKEN_PATH} (authz spec). The peer's token URL.",
     )
     oauth2_client_id = fields.Char(
-        string="Client ID", groups="spp_dci.group_dci_admin", tracking=True
+        string="Client ID",
+        related="peer_id.our_client_id",
+        readonly=False,
+        groups="spp_dci.group_dci_admin",
     )
     oauth2_client_secret = fields.Char(
         string="Client Secret",
-        compute="_compute_dci_secret_fields",
-        inverse="_inverse_dci_secret_fields",
-        copy=False,
+        related="peer_id.our_client_secret",
+        readonly=False,
         groups="spp_dci.group_dci_admin",
-        help="Write-only: stored for use, never shown again.",
+        help="Write-only: stored for use, never shown again (the peer's client secret).",
     )
     has_oauth2_client_secret = fields.Boolean(
-        compute="_compute_dci_has_secrets", string="Client Secret Set"
+        related="peer_id.has_our_client_secret", string="Client Secret Set"
     )
     oauth2_scope = fields.Char(string="Scope", help="Optional OAuth2 scope, e.g. registry.search.")
-    # -- signatures --
-    jwks_url = fields.Char(
-        string="JWKS URL",
-        help=f"The registry's key set, usually the base URL + {JWKS_PATH}.",
-        tracking=True,
-    )
-    public_key_ids = fields.One2many(
-        "spp.dci.data.source.key", "data_source_id", string="Public Keys"
-    )
+    # -- signatures (the peer's jwks_url, key_ids, signature_policy) --
     require_signature = fields.Boolean(
-        default=True,
-        help="Refuse unsigned answers and callbacks (a signature present is always verified).",
-        tracking=True,
+        compute="_compute_require_signature",
+        inverse="_inverse_require_signature",
+        help="Refuse unsigned answers and callbacks (a signature present is always verified): "
+        "the peer's signature policy.",
     )
     require_http_signature = fields.Boolean(
         string="Require HTTP Signature",
@@ -241,7 +217,6 @@ class SppDciDataSource(models.Model):
     retry_backoff = fields.Float(
         default=0.5, help="Seconds before the first retry; doubled at each retry."
     )
-    tls_verify = fields.Boolean(string="Verify TLS", default=True, tracking=True)
     page_size = fields.Integer(
         default=100, help="Records per page when paging through search results."
     )
@@ -272,6 +247,29 @@ class SppDciDataSource(models.Model):
         "CHECK(page_size > 0)", "The page size must be positive."
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(
+            self.env["spp.dci.peer"]._dci_link_vals(vals_list, "registry_sender_id")
+        )
+        records.invalidate_recordset(PEER_SECRET_FIELDS)  # typed, stored on the peer: not echoed
+        return records
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "oauth2_client_secret" in vals:
+            self.invalidate_recordset(PEER_SECRET_FIELDS)
+        return res
+
+    @api.depends("signature_policy")
+    def _compute_require_signature(self):
+        for source in self:
+            source.require_signature = source.signature_policy != "off"
+
+    def _inverse_require_signature(self):
+        for source in self:
+            source.signature_policy = "required" if source.require_signature else "off"
+
     @api.depends("registry_type")
     def _compute_reg_type(self):
         for source in self:
@@ -296,12 +294,11 @@ class SppDciDataSource(models.Model):
         for source in self:
             source.pending_count = counts.get(source.id, 0)
 
-    @api.constrains("registry_sender_id", "active")
+    @api.constrains("peer_id", "active")
     def _check_registry_sender_unique(self):
         for source in self.filtered("active"):
             if self.search_count(
-                [("registry_sender_id", "=", source.registry_sender_id), ("id", "!=", source.id)],
-                limit=1,
+                [("peer_id", "=", source.peer_id.id), ("id", "!=", source.id)], limit=1
             ):
                 raise ValidationError(
                     self.env._(
@@ -311,10 +308,10 @@ class SppDciDataSource(models.Model):
                     )
                 )
 
-    @api.constrains("base_url", "jwks_url", "oauth2_token_url", "callback_base_url")
+    @api.constrains("base_url", "oauth2_token_url", "callback_base_url")
     def _check_urls(self):
         for source in self:
-            for name in ("base_url", "jwks_url", "oauth2_token_url", "callback_base_url"):
+            for name in ("base_url", "oauth2_token_url", "callback_base_url"):
                 url = source[name]
                 if url and not (url.startswith(("https://", "http://")) and urlsplit(url).hostname):
                     raise ValidationError(
@@ -336,9 +333,20 @@ class SppDciDataSource(models.Model):
         elif not self.require_signature and self.jwks_url == self._dci_default_jwks_url():
             self.jwks_url = False  # the one filled in above; a URL typed in is kept
 
+    def _dci_secret(self, name):
+        """Our stored secret ``name``: the bearer token here, the client secret the peer's."""
+        if name == "oauth2_client_secret":
+            self.ensure_one()
+            return self.peer_id._dci_secret("our_client_secret")
+        return super()._dci_secret(name)
+
     def action_clear_credentials(self):
-        """Forget the stored bearer token and client secret (and cached tokens)."""
+        """Forget the stored bearer token and client secret (and cached tokens).
+
+        The client secret is the peer's: its sender's callbacks lose it too.
+        """
         self._dci_forget_secrets()
+        self.peer_id._dci_forget_secrets()
         oauth2.TOKEN_CACHE.invalidate()
         return True
 
@@ -356,34 +364,10 @@ class SppDciDataSource(models.Model):
             return self.env["spp.dci.signing.key"]._dci_signer()
         return key._dci_signing_key()
 
-    def _dci_key_resolver(self):
-        """``(sender_id, key_id) -> PublicKey | None``: stored keys first, then the JWKS cache."""
+    def _dci_peer_keys(self):
+        """The registry's keys (its peer's): what its answers and callbacks are checked with."""
         self.ensure_one()
-        stored = {}
-        for key in self.sudo().public_key_ids.filtered("active"):
-            try:
-                stored[key.kid] = key._dci_public_key()
-            except KeyMaterialError:
-                _logger.warning("DCI data source %s: public key %s is unusable", self.id, key.kid)
-        jwks_url = self.jwks_url
-        if not stored and not jwks_url:
-            return None
-        cache = jwks_cache_for(jwks_url, self.tls_verify) if jwks_url else None
-        expected_sender = self.registry_sender_id
-
-        def resolve(sender_id, key_id):
-            if sender_id != expected_sender:
-                return None
-            if key_id in stored:
-                return stored[key_id]
-            if cache is None:
-                return None
-            try:
-                return cache.get_key(jwks_url, key_id)
-            except JWKSKeyNotFound:
-                return None
-
-        return resolve
+        return self.sudo().peer_id._dci_peer_keys()
 
     def _dci_token_url(self):
         return self.oauth2_token_url or (self.base_url or "").rstrip("/") + OAUTH2_TOKEN_PATH
@@ -418,7 +402,7 @@ class SppDciDataSource(models.Model):
             base_url=source.base_url,
             sender_id=source._dci_sender_id(),
             signer=None if receiving else source._dci_signer(),
-            key_resolver=source._dci_key_resolver(),
+            peer_keys=source._dci_peer_keys(),
             registry_sender_id=source.registry_sender_id,
             paths={
                 "sync_search": source.path_sync_search,
@@ -795,9 +779,7 @@ class SppDciDataSource(models.Model):
                     steps.append("Authentication: static bearer token.")
                 if self.jwks_url:
                     try:
-                        keys = jwks_cache_for(self.jwks_url, self.tls_verify).get_keys(
-                            self.jwks_url
-                        )
+                        keys = self._dci_peer_keys().jwks_cache().get_keys(self.jwks_url)
                     except JWKSError as exc:
                         problem = (
                             "JWKS: the registry's keys could not be loaded from "

@@ -62,7 +62,7 @@ class SppDciInbox(models.Model):
         url = (config.root_path or "") + RECEIVED_ACTIONS.get(str(action), "")
         source = None
         try:
-            source, transaction, result = receiver._dci_accept(action, data, sender)
+            source, transaction, result = receiver._dci_accept(action, data, sender, kid)
             inbox = super()._dci_receive(
                 config, sender, action, data, envelope, signature_state, kid
             )

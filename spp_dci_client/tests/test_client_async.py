@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from odoo import fields
 from odoo.addons.fastapi.pools import fastapi_app_pool
 from odoo.addons.spp_dci.dci import spec
+from odoo.addons.spp_dci.dci.peer_keys import PeerKeys
 from odoo.addons.spp_dci_client.models.spp_dci_data_source import DCIClientUserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -213,9 +214,10 @@ class TestAsyncSearch(DCIClientAsyncCase):
         sent = self.source._dci_search_async(*QUERY)
         self.assertRefused(self.deliver(mode="expired"), 401, "err.signature.invalid", sent)
 
-    def test_callback_checked_with_the_data_source_keys(self):
-        # the DCI app accepts the signature (the sender record trusts the JWKS), but
-        # the data source pins another key: the client's own check refuses it
+    def test_callback_checked_once_with_the_peer_keys(self):
+        # the data source and the sender of the registry are one peer: the key pinned
+        # through the data source is the one the DCI app checks the callback with
+        self.assertEqual(self.sender.peer_id, self.source.peer_id)
         other = ed25519.Ed25519PrivateKey.generate().public_key()
         pem = other.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -223,12 +225,28 @@ class TestAsyncSearch(DCIClientAsyncCase):
         self.source.write(
             {
                 "jwks_url": False,
-                "public_key_ids": [(0, 0, {"kid": self.stub.kid, "key_data": pem.decode()})],
+                "key_ids": [(0, 0, {"kid": self.stub.kid, "public_key": pem.decode()})],
             }
         )
+        self.assertEqual(self.sender.jwks_url, False)
         sent = self.source._dci_search_async(*QUERY)  # an ACK carries no signature to check
         entry = self.assertRefused(self.deliver(), 401, "err.signature.invalid", sent)
-        self.assertIn("does not match its content", entry.error)
+        self.assertIn("signature does not verify", entry.error)
+
+    def test_callback_signature_verified_once(self):
+        sent = self.source._dci_search_async(*QUERY)
+        checks = []
+        original = PeerKeys.verify
+
+        def counted(peer, envelope, **kwargs):
+            checks.append((peer.dci_id, kwargs.get("callback")))
+            return original(peer, envelope, **kwargs)
+
+        with patch.object(PeerKeys, "verify", counted):
+            self.assertAck(self.deliver())
+        self.assertEqual(checks, [(self.stub.sender_id, True)])
+        inbox = self.env["spp.dci.inbox"].search([("transaction_id", "=", sent["transaction_id"])])
+        self.assertEqual((inbox.signature_state, inbox.signature_kid), ("verified", self.stub.kid))
 
     def test_callback_nobody_asked_for(self):
         sent = self.source._dci_search_async(*QUERY)

@@ -104,7 +104,7 @@ class TestAnswerChecks(DCIClientHttpCase):
             .decode()
         )
         self.source.write(
-            {"jwks_url": False, "public_key_ids": [(0, 0, {"kid": self.stub.kid, "key_data": pem})]}
+            {"jwks_url": False, "key_ids": [(0, 0, {"kid": self.stub.kid, "public_key": pem})]}
         )
         result = self.source._dci_sync_search(*QUERY)
         self.assertEqual(result.key_id, self.stub.kid)
@@ -220,7 +220,7 @@ class TestConnectionButton(DCIClientHttpCase):
                 "jwks_url": False,
             }
         )
-        self.source.public_key_ids = [(0, 0, {"kid": "k", "key_data": self._any_pem()})]
+        self.source.key_ids = [(0, 0, {"kid": "k", "public_key": self._any_pem()})]
         ok, message, kind = self.check()
         self.assertFalse(ok)
         self.assertEqual(kind, "danger")

@@ -35,8 +35,8 @@ class SppDciDemo(models.AbstractModel):
     Reconnect demo loops*): points the demo data sources and senders at this
     server's HTTP port, gives each loop a fresh random client secret (only its
     hash on the sender side, the write-only secret store on the client side;
-    nobody sees it) and pins our active public key on both sides so that
-    neither needs to fetch its own JWKS while answering a request.
+    nobody sees it) and pins our active public key on the loop's peer (one for both
+    sides) so that neither needs to fetch its own JWKS while answering a request.
     """
 
     _name = "spp.dci.demo"
@@ -62,6 +62,8 @@ class SppDciDemo(models.AbstractModel):
             secret = secrets.token_urlsafe(32)
             sender = sender.sudo()
             sender._dci_set_secret(secret)
+            # the loop's peer: its keys, hosts, and our credentials at its token endpoint
+            # serve both the data source's requests and the sender's callbacks
             sender.write(
                 {
                     "jwks_url": root + JWKS_PATH,
@@ -71,40 +73,18 @@ class SppDciDemo(models.AbstractModel):
                     "callback_hosts": urlsplit(base).hostname,
                 }
             )
-            if signer.kid not in sender.key_ids.mapped("kid"):
-                sender.write(
-                    {
-                        "key_ids": [
-                            (
-                                0,
-                                0,
-                                {
-                                    "kid": signer.kid,
-                                    "algorithm": signer.algorithm,
-                                    "public_key": signer.public_key.to_pem().decode(),
-                                },
-                            )
-                        ]
-                    }
-                )
             source = source.sudo()
-            values = {
-                "base_url": root,
-                "jwks_url": root + JWKS_PATH,
-                "oauth2_token_url": False,
-                "callback_base_url": root,
-                "oauth2_client_id": sender.client_id,
-                "oauth2_client_secret": secret,
-            }
-            if signer.kid not in source.public_key_ids.mapped("kid"):
-                values["public_key_ids"] = [
+            values = {"base_url": root, "callback_base_url": root}
+            # one peer serves both sides of the loop: its key is pinned once
+            if signer.kid not in source.peer_id.key_ids.mapped("kid"):
+                values["key_ids"] = [
                     (
                         0,
                         0,
                         {
                             "kid": signer.kid,
                             "algorithm": signer.algorithm,
-                            "key_data": signer.public_key.to_pem().decode(),
+                            "public_key": signer.public_key.to_pem().decode(),
                         },
                     )
                 ]

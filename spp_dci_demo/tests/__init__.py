@@ -4,6 +4,7 @@ from . import (
     test_demo_mis,
     test_demo_registries,
     test_install,
+    test_migrations,
     test_population,
     test_screens,
     test_screens_browser,

@@ -43,7 +43,7 @@ class TestClientAgainstOwnServer(DemoCase):
         result = action.with_user(self.env.ref("base.user_admin")).run()
         self.assertIn(self.source.name, result["params"]["message"])
         self.assertNotEqual(sender.sudo().client_secret_hash, before)
-        self.assertEqual(len(self.source.public_key_ids), 1, "the pinned key is not duplicated")
+        self.assertEqual(len(self.source.key_ids), 1, "the pinned key is not duplicated")
         with self.served():
             ok, message = self.source._dci_check_connection()
         self.assertTrue(ok, message)

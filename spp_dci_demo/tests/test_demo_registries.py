@@ -38,7 +38,7 @@ class TestDemoRegistryLoops(DemoCase):
             self.assertEqual((source.base_url, source.callback_base_url), (root, root))
             self.assertEqual(source.registry_sender_id, f"demo-{registry}")
             self.assertTrue(source.has_oauth2_client_secret)
-            self.assertIn(signer.kid, source.public_key_ids.mapped("kid"))
+            self.assertIn(signer.kid, source.key_ids.mapped("kid"))
             sender = self.demo(f"demo_sender_{registry}")
             self.assertEqual(sender.client_id, f"demo-{registry}")
             self.assertTrue(sender.has_secret)

@@ -62,7 +62,7 @@ class TestInstall(TransactionCase):
         self.assertTrue(source.has_oauth2_client_secret)
         self.assertFalse(source.oauth2_client_secret, "write-only: the form never shows it")
         signer = self.env["spp.dci.signing.key"]._dci_signer()
-        self.assertIn(signer.kid, source.public_key_ids.mapped("kid"))
+        self.assertIn(signer.kid, source.key_ids.mapped("kid"))
 
     def test_demo_registries_are_served(self):
         for xmlid, registry_type, model in (

@@ -5,6 +5,7 @@ from . import (
     spp_dci_inbox,
     spp_dci_notification,
     spp_dci_overview,
+    spp_dci_peer,
     spp_dci_registry,
     spp_dci_request_report,
     spp_dci_sender,

@@ -1,12 +1,10 @@
 import hashlib
 import hmac
-import json
 import logging
 import secrets
 from urllib.parse import urlsplit
 
 from odoo import _, api, fields, models, tools
-from odoo.addons.spp_dci.dci.keys import SUPPORTED_ALGORITHMS, KeyMaterialError, PublicKey
 from odoo.exceptions import ValidationError
 
 from ..services import client_secrets
@@ -28,6 +26,8 @@ SCOPES = (
 )
 DEFAULT_SCOPES = "registry.search registry.subscribe registry.status"
 REGISTRY_TYPES = ("social", "crvs", "ibr", "dr", "fr")
+#: Write-only fields stored as the peer's secret (never echoed back after a save).
+PEER_SECRET_FIELDS = ["callback_client_secret", "has_callback_client_secret"]
 
 
 class SppDciSender(models.Model):
@@ -35,44 +35,28 @@ class SppDciSender(models.Model):
 
     _name = "spp.dci.sender"
     _description = "DCI Sender"
-    _inherit = ["mail.thread", "spp.dci.secret.mixin"]
+    _inherit = ["mail.thread"]
+    _inherits = {"spp.dci.peer": "peer_id"}
     _order = "name"
-    _dci_secret_fields = ("callback_client_secret",)
 
+    peer_id = fields.Many2one(
+        "spp.dci.peer",
+        string="Peer",
+        required=True,
+        ondelete="restrict",
+        index=True,
+        help="The peer this sender is: its DCI id, keys, JWKS, signature policy, hosts and "
+        "client secret are the peer's, shared with a data source of the same registry.",
+    )
     name = fields.Char(required=True, tracking=True)
     active = fields.Boolean(default=True, tracking=True)
     client_id = fields.Char(
         string="Client ID / Sender ID",
+        related="peer_id.dci_id",
+        readonly=False,
         required=True,
-        index=True,
-        tracking=True,
-        help="OAuth2 client_id of this system. Its DCI messages must carry the same value in "
-        "header.sender_id, and its signatures in kidId.",
-    )
-    client_secret_hash = fields.Char(copy=False, groups="base.group_system")
-    has_secret = fields.Boolean(compute="_compute_has_secret", string="Secret Set")
-    secret_set_at = fields.Datetime(readonly=True, copy=False)
-    key_ids = fields.One2many("spp.dci.sender.key", "sender_id", string="Public Keys")
-    jwks_url = fields.Char(
-        string="JWKS URL",
-        tracking=True,
-        help="Where the sender publishes its signature keys (GET /.well-known/jwks.json). "
-        "Keys listed below are looked up first.",
-    )
-    jwks_allow_http = fields.Boolean(
-        string="Allow http:// JWKS",
-        groups="spp_dci.group_dci_admin",
-        tracking=True,
-        help="Testing only: a JWKS fetched over plain HTTP can be swapped by anyone on the path.",
-    )
-    signature_policy = fields.Selection(
-        [("required", "Required"), ("off", "Off (unsigned messages accepted)")],
-        default="required",
-        required=True,
-        tracking=True,
-        help="Required: every message must carry a valid DCI signature. Off: for partners that "
-        "cannot sign yet; signatures that are present are still verified, unsigned messages are "
-        "accepted and logged.",
+        help="OAuth2 client_id of this system (its peer's DCI id). Its DCI messages must carry "
+        "the same value in header.sender_id, and its signatures in kidId.",
     )
     require_http_signature = fields.Boolean(
         string="Require HTTP Signature",
@@ -94,17 +78,6 @@ class SppDciSender(models.Model):
         tracking=True,
         help="OAuth2 scopes this sender may obtain, space separated: " + ", ".join(SCOPES),
     )
-    callback_hosts = fields.Text(
-        tracking=True,
-        help="Hosts that may receive our callbacks and notifications, one per line: host, "
-        "host:port or *.domain.",
-    )
-    allow_private_callbacks = fields.Boolean(
-        groups="spp_dci.group_dci_admin",
-        tracking=True,
-        help="Allow callbacks to private, loopback or link-local addresses and over plain "
-        "http:// (internal networks and tests only).",
-    )
     callback_base_url = fields.Char(
         string="Default Callback URL",
         tracking=True,
@@ -120,22 +93,27 @@ class SppDciSender(models.Model):
         "subscribe request's sender_uri with its last segment 'on-subscribe' replaced by 'notify', "
         "else the default callback URL's /registry/notify.",
     )
+    # our credentials at the sender's callback endpoints: the peer's (shared with a data source)
     callback_token_url = fields.Char(
         string="Callback Token URL",
+        related="peer_id.token_url",
+        readonly=False,
         help="When the sender's callback endpoints require a bearer token: its "
-        "/oauth2/client/token URL. Empty: callbacks are sent without Authorization.",
+        "/oauth2/client/token URL (the peer's token URL). Empty: callbacks are sent without "
+        "Authorization.",
     )
-    callback_client_id = fields.Char(string="Callback Client ID")
+    callback_client_id = fields.Char(
+        string="Callback Client ID", related="peer_id.our_client_id", readonly=False
+    )
     callback_client_secret = fields.Char(
         string="Callback Client Secret",
-        compute="_compute_dci_secret_fields",
-        inverse="_inverse_dci_secret_fields",
-        copy=False,
+        related="peer_id.our_client_secret",
+        readonly=False,
         groups="spp_dci.group_dci_admin",
-        help="Write-only: stored for use, never shown again.",
+        help="Write-only: stored for use, never shown again (the peer's client secret).",
     )
     has_callback_client_secret = fields.Boolean(
-        compute="_compute_dci_has_secrets", string="Callback Client Secret Set"
+        related="peer_id.has_our_client_secret", string="Callback Client Secret Set"
     )
     rate_limit = fields.Integer(
         string="Rate Limit (requests/minute)",
@@ -154,8 +132,8 @@ class SppDciSender(models.Model):
     transaction_count = fields.Integer(compute="_compute_counts")
     subscription_count = fields.Integer(compute="_compute_counts")
 
-    _client_id_unique = models.Constraint(
-        "UNIQUE(client_id)", "This client ID is already used by another sender."
+    _peer_unique = models.Constraint(
+        "UNIQUE(peer_id)", "This peer (client ID) already has a sender record."
     )
     _rate_limit_positive = models.Constraint(
         "CHECK(rate_limit >= 0)", "The rate limit cannot be negative."
@@ -167,20 +145,20 @@ class SppDciSender(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self.env.registry.clear_cache()  # _dci_sender_info, in every worker (signalling)
-        return super().create(vals_list)
+        records = super().create(self.env["spp.dci.peer"]._dci_link_vals(vals_list, "client_id"))
+        records.invalidate_recordset(PEER_SECRET_FIELDS)  # typed, stored on the peer: not echoed
+        return records
 
     def write(self, vals):
         self.env.registry.clear_cache()
-        return super().write(vals)
+        res = super().write(vals)
+        if "callback_client_secret" in vals:
+            self.invalidate_recordset(PEER_SECRET_FIELDS)
+        return res
 
     def unlink(self):
         self.env.registry.clear_cache()
         return super().unlink()
-
-    @api.depends("client_secret_hash")
-    def _compute_has_secret(self):
-        for sender in self:
-            sender.has_secret = bool(sender.sudo().client_secret_hash)
 
     def _compute_counts(self):
         txn = dict(
@@ -198,18 +176,6 @@ class SppDciSender(models.Model):
         for sender in self:
             sender.transaction_count = txn.get(sender, 0)
             sender.subscription_count = sub.get(sender, 0)
-
-    @api.constrains("client_id")
-    def _check_client_id(self):
-        for sender in self:
-            if (
-                not sender.client_id
-                or "|" in sender.client_id
-                or sender.client_id != sender.client_id.strip()
-            ):
-                raise ValidationError(
-                    _("A client ID must not be empty, contain '|' or surrounding spaces.")
-                )
 
     @api.constrains("scopes", "allowed_registry_types")
     def _check_lists(self):
@@ -244,14 +210,14 @@ class SppDciSender(models.Model):
                     )
                 )
 
-    @api.constrains("signature_policy")
-    def _log_signature_policy(self):
-        for sender in self.filtered(lambda s: s.signature_policy == "off"):
-            _logger.warning(
-                "DCI sender %s accepts unsigned messages (signature policy off)", sender.client_id
-            )
-
     # --- secrets -------------------------------------------------------------------
+
+    def _dci_secret(self, name):
+        """Our stored secret ``name`` at this sender (the peer's): ``callback_client_secret``."""
+        self.ensure_one()
+        if name != "callback_client_secret":
+            raise KeyError(name)
+        return self.peer_id._dci_secret("our_client_secret")
 
     def action_generate_secret(self):
         """Make a new client secret, store only its digest, show it once."""
@@ -375,79 +341,6 @@ class SppDciSender(models.Model):
             allow_private_callbacks=bool(sender.allow_private_callbacks),
             callback_base_url=sender.callback_base_url or None,
             notify_uri=sender.notify_uri or None,
-            keys={
-                key.kid: key._dci_public_key()
-                for key in sender.key_ids.filtered("active")
-                if key.kid
-            },
-            jwks_url=sender.jwks_url or None,
-            jwks_allow_http=bool(sender.jwks_allow_http),
+            peer=sender.peer_id._dci_peer_keys(),
             secret_hash=sender.client_secret_hash or None,
         )
-
-
-class SppDciSenderKey(models.Model):
-    """A public signature key registered for a sender (PEM or JWK)."""
-
-    _name = "spp.dci.sender.key"
-    _description = "DCI Sender Public Key"
-    _order = "sender_id, id"
-    _rec_name = "kid"
-
-    sender_id = fields.Many2one("spp.dci.sender", required=True, ondelete="cascade", index=True)
-    active = fields.Boolean(default=True)
-    kid = fields.Char(
-        string="Key ID",
-        help="The key id of the signatures (kidId = sender_id|key id|algorithm). Empty for a "
-        "PEM: the RFC 7638 thumbprint; for a JWK: its kid.",
-    )
-    algorithm = fields.Selection(
-        [(a, a) for a in SUPPORTED_ALGORITHMS], default="ed25519", required=True
-    )
-    public_key = fields.Text(
-        required=True, help="PEM (SubjectPublicKeyInfo) or a public JWK as JSON."
-    )
-
-    _sender_kid_unique = models.Constraint(
-        "UNIQUE(sender_id, kid)", "This key id is already registered."
-    )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()  # the senders' cached keys
-        records = super().create(vals_list)
-        records._fill_kid()
-        return records
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        res = super().write(vals)
-        if "public_key" in vals or "algorithm" in vals or "kid" in vals:
-            self._fill_kid()
-        return res
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
-
-    def _fill_kid(self):
-        for key in self:
-            parsed = key._dci_public_key()
-            if not key.kid:
-                key.kid = parsed.kid
-
-    def _dci_public_key(self):
-        self.ensure_one()
-        text = (self.public_key or "").strip()
-        try:
-            if text.startswith("{"):
-                data = json.loads(text)
-                if self.kid and not data.get("kid"):
-                    data["kid"] = self.kid
-                key = PublicKey.from_jwk(data, algorithm=self.algorithm)
-                if self.kid and key.kid != self.kid:
-                    key = PublicKey(self.kid, key.algorithm, key.key)
-                return key
-            return PublicKey.from_pem(text, algorithm=self.algorithm, kid=self.kid or None)
-        except (KeyMaterialError, ValueError) as exc:
-            raise ValidationError(_("Invalid public key: %s", exc)) from exc

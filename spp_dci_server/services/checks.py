@@ -40,9 +40,9 @@ from odoo.addons.spp_dci.dci.canonical import (
     canonical_json,
 )
 from odoo.addons.spp_dci.dci.codes import ErrorCode, MsgHeaderStatusReasonCode
-from odoo.addons.spp_dci.dci.envelope import verify_envelope
 from odoo.addons.spp_dci.dci.errors import DCIError
 from odoo.addons.spp_dci.dci.jwks import JWKSError
+from odoo.addons.spp_dci.dci.peer_keys import PeerKeys
 from odoo.addons.spp_dci.dci.schemas.actions import ENDPOINTS, parse_request_envelope
 from odoo.addons.spp_dci.dci.schemas.common import DCI_VERSION, utc_now
 from odoo.addons.spp_dci.dci.signature import SignatureError, signing_payload
@@ -133,17 +133,14 @@ def check_envelope(sender, data, callback=False):
             ErrorCode.ENCRYPTION_INVALID, "encrypted messages are not supported by this server"
         )
 
-    def resolve(sender_id, key_id):
-        return sender.public_key(key_id) if sender_id == sender.client_id else None
-
+    peer = sender.peer or PeerKeys(sender.client_id)
     try:
-        verified = verify_envelope(
+        verified = peer.verify(
             data,
-            resolve,
             require_signature=sender.signature_policy != "off",
+            callback=callback,
             expected_sender_id=sender.client_id,
             max_validity=MAX_SIGNATURE_VALIDITY,
-            callback_sender_id=sender.client_id if callback else None,
         )
     except SignatureError as exc:
         raise DCIError(exc.code, f"signature rejected ({exc.reason}): {exc}") from None

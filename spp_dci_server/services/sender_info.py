@@ -1,17 +1,15 @@
 """What the request pipeline needs to know of a sender, kept per process.
 
 ``spp.dci.sender._dci_sender_info`` builds it once per client id (an Odoo
-``ormcache``); any change to a sender or its keys clears Odoo's caches, and
-Odoo's cache signalling makes every other worker and node drop theirs at its
-next request. Registered keys are parsed here once, not on every request.
+``ormcache``); any change to a sender, its peer or the peer's keys clears Odoo's
+caches, and Odoo's cache signalling makes every other worker and node drop
+theirs at its next request. Registered keys are parsed here once, not on every
+request.
 """
 
 from dataclasses import dataclass, field
 
-from odoo.addons.spp_dci.dci.jwks import JWKSCache, default_cache
-
-# JWKS URLs over plain http:// (test setups only) use a separate cache.
-_insecure_jwks_cache = JWKSCache(allow_http=True)
+from odoo.addons.spp_dci.dci.peer_keys import PeerKeys
 
 
 @dataclass(frozen=True)
@@ -30,19 +28,11 @@ class SenderInfo:
     callback_base_url: str | None = None
     #: where notifications go before the subscribe request's sender_uri (paths.notify_url)
     notify_uri: str | None = None
-    keys: dict = field(default_factory=dict)  # kid -> PublicKey (active registered keys)
-    jwks_url: str | None = None
-    jwks_allow_http: bool = False
+    #: the peer's keys (registered + JWKS): the one signature check of its messages
+    peer: PeerKeys | None = None
     #: digest of the client secret (services/client_secrets.py); never shown in a repr
     secret_hash: str | None = field(default=None, repr=False, compare=False)
 
     def public_key(self, kid):
-        """The sender's key ``kid``: registered keys first, then its JWKS URL (or None).
-
-        JWKS fetch failures raise ``JWKSError``.
-        """
-        key = self.keys.get(kid)
-        if key is not None or not self.jwks_url:
-            return key
-        cache = _insecure_jwks_cache if self.jwks_allow_http else default_cache()
-        return cache.resolver(lambda _sender: self.jwks_url)(self.client_id, kid)
+        """The sender's key ``kid`` (see ``PeerKeys.public_key``), or None."""
+        return self.peer.public_key(kid) if self.peer is not None else None

@@ -62,16 +62,24 @@ class TestCallbackClientSecret(TransactionCase):
         self.assertIsNone(copy._dci_secret("callback_client_secret"))
         self.assertEqual(copy.callback_client_id, "openspp")
         secrets = self.env["spp.dci.secret"].sudo()
-        sender_id = self.sender.id
+        peer = self.sender.peer_id
+        peer_id = peer.id
         self.sender.unlink()
+        self.assertEqual(
+            peer._dci_secret("our_client_secret"), SECRET, "our credentials are the peer's"
+        )
+        peer.unlink()
         self.assertFalse(
-            secrets.search([("res_model", "=", "spp.dci.sender"), ("res_id", "=", sender_id)]),
-            "deleting a sender deletes its secrets",
+            secrets.search([("res_model", "=", "spp.dci.peer"), ("res_id", "=", peer_id)]),
+            "deleting a peer deletes its secrets",
         )
 
     def test_migration_moves_plain_values_out_of_the_table(self):
-        """post-migrate 19.0.0.2.0: the former plain column becomes a stored secret."""
-        self.sender._dci_forget_secrets()
+        """post-migrate 19.0.0.2.0: the former plain column becomes a stored secret.
+
+        Then 19.0.1.5.0 makes it the sender's peer's (our client secret at the peer).
+        """
+        self.sender.peer_id._dci_forget_secrets()
         cr = self.env.cr
         cr.execute("ALTER TABLE spp_dci_sender ADD COLUMN callback_client_secret varchar")
         cr.execute(
@@ -83,6 +91,9 @@ class TestCallbackClientSecret(TransactionCase):
         )
         script.migrate(cr, "19.0.0.1.0")
         self.assertFalse(column_exists(cr, "spp_dci_sender", "callback_client_secret"))
+        load_script(
+            file_path("spp_dci_server/migrations/19.0.1.5.0/post-migrate.py"), "post-migrate"
+        ).migrate(cr, "19.0.0.1.0")
         self.env.invalidate_all()
         self.assertEqual(self.sender._dci_secret("callback_client_secret"), "plain-old-secret")
         script.migrate(cr, "19.0.0.1.0")  # run twice: nothing to do

@@ -13,7 +13,7 @@ from odoo.tests import tagged
 from .common import SocialCase
 
 SYNC = "/registry/sync/search"
-CACHED_TABLES = ("spp_dci_sender_key", "spp_dci_signing_key")
+CACHED_TABLES = ("spp_dci_peer_key", "spp_dci_signing_key")
 
 
 @tagged("post_install", "-at_install")

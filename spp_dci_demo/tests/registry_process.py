@@ -21,7 +21,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from odoo.addons.spp_dci_client.client.service import JWKS_PATH
+from odoo.addons.spp_dci_client.client.service import JWKS_PATH, OAUTH2_TOKEN_PATH
 from odoo.tools import config
 
 BOOT_TIMEOUT = 120
@@ -81,8 +81,14 @@ def demo_registries_served_apart(env):
             source = env.ref(f"spp_dci_demo.demo_source_{registry}").sudo()
             endpoint = env.ref(f"spp_dci_demo.fastapi_endpoint_dci_{registry}_demo")
             root = base + endpoint.root_path
+            # the token URL too: it is the registry peer's, shared with its sender's callbacks
             source.write(
-                {"base_url": root, "callback_base_url": root, "jwks_url": root + JWKS_PATH}
+                {
+                    "base_url": root,
+                    "callback_base_url": root,
+                    "jwks_url": root + JWKS_PATH,
+                    "oauth2_token_url": root + OAUTH2_TOKEN_PATH,
+                }
             )
         env.flush_all()
         yield base

@@ -79,8 +79,10 @@ def accept_async(ctx, checked):
 
 
 def answer_async_transaction(txn):
-    """Answer one claimed asynchronous request: its reply, written with the callback
-    to send (``delivery_state`` queued); the batch job makes the first attempt.
+    """Answer one claimed asynchronous request: the values to write on ``txn`` (its
+    reply, and the callback to send: ``delivery_state`` queued). The batch job writes
+    them after answering its whole batch, so that no write is flushed between two
+    answers (each answer is in a savepoint, which flushes).
 
     :raises RetryableJobError: a concurrency error (the whole batch runs again).
     """
@@ -127,5 +129,4 @@ def answer_async_transaction(txn):
         delivery_last_error=False,
         delivery_http_status=0,
     )
-    txn.sudo().write(values)
-    return reply
+    return values

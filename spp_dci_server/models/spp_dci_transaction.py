@@ -130,8 +130,9 @@ class SppDciTransaction(models.Model):
         size = async_batch.batch_size(self.env)
         txns = self.browse(async_batch.claim(self.env.cr, size))
         counts = async_batch.answer_and_deliver(txns)
-        self.env.flush_all()  # our answered rows are no longer received
-        if async_batch.claimable(self.env.cr):
+        # nothing claimed: every row this job could see is held by a running batch job,
+        # which queues the next one itself
+        if txns and async_batch.remaining(self.env.cr, txns.ids):
             self._dci_delay_batch()
             counts["more"] = "next batch queued"
         return async_batch.summary(counts)

@@ -14,6 +14,10 @@ retries, backoff, stamping and checks).
 
 from urllib.parse import urlsplit
 
+from psycopg2 import errors
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
 from .answers import answer_async_transaction
 
 BATCH_IDENTITY = "spp.dci.transaction._dci_answer_queued"
@@ -30,6 +34,13 @@ SELECT id FROM spp_dci_transaction
  ORDER BY id LIMIT %s
    FOR UPDATE SKIP LOCKED
 """
+_REMAINING = """
+SELECT 1 FROM spp_dci_transaction
+ WHERE state = 'received' AND mode = 'async' AND id != ALL(%s)
+ LIMIT 1
+"""
+#: s before a batch job whose claim met another batch job's answers claims again
+RECLAIM_SECONDS = 1
 
 
 def batch_job_waiting(cr):
@@ -46,14 +57,28 @@ def batch_size(env):
 
 
 def claim(cr, size):
-    """Ids of up to ``size`` received rows, locked until this job's transaction ends."""
-    cr.execute(_CLAIM, (size,))
+    """Ids of up to ``size`` received rows, locked until this job's transaction ends.
+
+    Rows another batch job answered and committed after this job's snapshot was taken
+    still look received here, and locking them is a serialization failure: nothing is
+    done yet, so the job claims again a moment later, in a new snapshot.
+    """
+    try:
+        cr.execute(_CLAIM, (size,))
+    except errors.SerializationFailure as exc:
+        raise RetryableJobError(
+            "another batch job answered some of these requests meanwhile; claiming again",
+            seconds=RECLAIM_SECONDS,
+        ) from exc
     return [row[0] for row in cr.fetchall()]
 
 
-def claimable(cr):
-    """Whether received rows remain that no running batch job holds."""
-    return bool(claim(cr, 1))
+def remaining(cr, claimed):
+    """Whether received rows remain besides ``claimed`` (read, not locked: after its
+    callbacks are sent, a batch job must not meet a serialization failure; rows another
+    batch job holds count, and its follower then finds nothing)."""
+    cr.execute(_REMAINING, (list(claimed),))
+    return cr.fetchone() is not None
 
 
 def answer_and_deliver(txns):
@@ -87,8 +112,11 @@ def answer_and_deliver(txns):
 
 def summary(counts):
     """The job's result: what it did, in counts."""
-    return ", ".join(
-        f"{value} {name}" if isinstance(value, int) else str(value)
-        for name, value in counts.items()
-        if value
-    ) or "nothing to answer"
+    return (
+        ", ".join(
+            f"{value} {name}" if isinstance(value, int) else str(value)
+            for name, value in counts.items()
+            if value
+        )
+        or "nothing to answer"
+    )

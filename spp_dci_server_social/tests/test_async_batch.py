@@ -51,7 +51,9 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
         self.assertEqual(job.state, "done")
         self.assertEqual(job.result, "3 answered, 3 sent")
         for txn in first | others:
-            self.assertEqual((txn.state, txn.delivery_state, txn.delivery_attempts), ("done", "sent", 1))
+            self.assertEqual(
+                (txn.state, txn.delivery_state, txn.delivery_attempts), ("done", "sent", 1)
+            )
             self.assertEqual(len(self.callbacks_of(txn)), 1)
 
     def test_request_arriving_while_the_batch_job_runs_gets_answered(self):

@@ -50,11 +50,10 @@ class SppDciDeliveryMixin(models.AbstractModel):
     Each attempt is one queue_job job (the first attempt of an asynchronous answer is
     made by the batch job that answered it, see ``spp.dci.transaction``). A failed
     attempt is recorded (attempts, last error, HTTP status) and the next one is queued
-    with an exponential
-    backoff: ``spp_dci_server.delivery_backoff`` seconds times 2^(attempt-1), at most an hour.
-    After ``spp_dci_server.delivery_max_attempts`` attempts the delivery is
-    ``failed`` and shows a Retry button, and its delivery job is *failed* in the Job
-    Queue with the reason. 4xx answers (except 408/425/429) fail
+    with an exponential backoff: ``spp_dci_server.delivery_backoff`` seconds times
+    2^(attempt-1), at most an hour. After ``spp_dci_server.delivery_max_attempts``
+    attempts the delivery is ``failed`` and shows a Retry button, and its delivery job
+    is *failed* in the Job Queue with the reason. 4xx answers (except 408/425/429) fail
     at once: the peer refused the message itself.
 
     Every attempt sends the stored envelope with a fresh ``header.message_ts``

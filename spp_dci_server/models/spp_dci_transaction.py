@@ -137,6 +137,17 @@ class SppDciTransaction(models.Model):
             counts["more"] = "next batch queued"
         return async_batch.summary(counts)
 
+    @api.autovacuum
+    def _dci_answer_stranded(self):
+        """A server stopped between an ACK's commit and its batch job look-up leaves a
+        received request with no batch job: the next async request's batch job claims it,
+        and, should none come, this daily pass queues one."""
+        cr = self.env.cr
+        if async_batch.remaining(cr, []) and not async_batch.batch_job_waiting(cr):
+            self.sudo()._dci_delay_batch()
+            return True
+        return False
+
     def _dci_process(self):
         """Job of earlier versions (one per request), left in a database: a batch job
         answers the request."""

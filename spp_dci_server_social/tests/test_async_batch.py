@@ -100,6 +100,16 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
             self.assertEqual((txn.state, txn.delivery_state), ("done", "sent"))
             self.assertEqual(len(self.callbacks_of(txn)), 1)
 
+    def test_request_stranded_without_batch_job_is_answered(self):
+        """The server stopped between the ACK's commit and its batch job look-up."""
+        txn = self.ask()
+        self.batch_jobs().unlink()
+        self.assertTrue(self.env["spp.dci.transaction"]._dci_answer_stranded(), "a job queued")
+        self.assertFalse(self.env["spp.dci.transaction"]._dci_answer_stranded(), "one job")
+        self.run_jobs()
+        self.assertEqual((txn.state, txn.delivery_state), ("done", "sent"))
+        self.assertEqual(len(self.callbacks_of(txn)), 1)
+
     def test_batch_size_and_the_next_batch_job(self):
         self.env["ir.config_parameter"].set_param("spp_dci_server.async_batch_size", 2)
         txns = self.ask() | self.ask() | self.ask()

@@ -2,8 +2,8 @@
 
 Each returns a dict of figures with ``ok`` and ``findings`` (what went wrong, in
 words). The soak's sync searches run closed-loop (each worker sends the next when
-answered), its async searches at a steady rate: their callbacks are two queue jobs
-each, which this machine runs at some tens per second besides the sync load, so a
+answered), its async searches at a steady rate: batch jobs answer them and send their
+callbacks, which this machine does at some tens per second besides the sync load, so a
 closed-loop share of async would grow a backlog without bound (docs/server.md).
 Requests are built and signed just before they are sent (``message_ts``
 must be fresh); the sender is the benchmark's ``dci-bench`` (scripts/bench/seed.py).

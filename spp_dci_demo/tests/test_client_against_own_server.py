@@ -15,6 +15,7 @@ from unittest.mock import patch
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.spp_dci.dci.envelope import build_envelope
 from odoo.addons.spp_dci.dci.schemas.common import format_timestamp
+from odoo.addons.spp_dci_server.services.callbacks import DeliveryGaveUp
 from odoo.tests import tagged
 
 from .common import DemoCase
@@ -93,14 +94,10 @@ class TestClientAgainstOwnServer(DemoCase):
             self.assertTrue(txn.correlation_id)
             stack.enter_context(patch.object(source_class, "_dci_handle_records", spy))
             ran = self.run_jobs(trap)
-        # the server processed and delivered; our receiver accepted; the inbox job handled
+        # the server's batch job answered and delivered; our receiver accepted; the inbox
+        # job handled
         self.assertEqual(
-            ran,
-            [
-                "spp.dci.transaction._dci_process",
-                "spp.dci.transaction._dci_deliver",
-                "spp.dci.inbox._dci_dispatch",
-            ],
+            ran, ["spp.dci.transaction._dci_answer_queued", "spp.dci.inbox._dci_dispatch"]
         )
         self.assertEqual((txn.state, txn.callback_count, txn.record_count), ("done", 1, 1))
         [(source_id, records, kwargs)] = calls
@@ -132,19 +129,27 @@ class TestClientAgainstOwnServer(DemoCase):
         """A callback that waited 15 minutes is stamped and signed when it is sent.
 
         Our own receiver is strict: ``message_ts`` within 300 s, a signature valid
-        now (ours live 600 s). The stored envelope is aged as if the job had waited
-        in a backlog since it was built.
+        now (ours live 600 s). The batch job's first attempt gives up (the sender no
+        longer allows private callback addresses); an administrator fixes that and
+        retries a quarter of an hour later: the stored envelope is aged as if it had
+        waited since it was built.
         """
+        sender = self.env.ref("spp_dci_demo.demo_sender_openspp")
         with trap_jobs() as trap:
             with self.served():
                 sent = self.source.with_user(self.case_worker)._dci_search_async(
                     "idtype-value", {"type": "UIN", "value": "DEMO-UIN-0007"}
                 )
             txn = self.env["spp.dci.client.transaction"].browse(sent["id"])
-            self.assertEqual(self.run_jobs(trap, rounds=1), ["spp.dci.transaction._dci_process"])
+            sender.allow_private_callbacks = False
+            self.assertEqual(
+                self.run_jobs(trap, rounds=1), ["spp.dci.transaction._dci_answer_queued"]
+            )
             server_txn = self.env["spp.dci.transaction"].search(
                 [("correlation_id", "=", txn.correlation_id)]
             )
+            self.assertEqual(server_txn.delivery_state, "failed")
+            sender.allow_private_callbacks = True
             queued = server_txn.sudo().delivery_payload
             long_ago = datetime.now(UTC) - timedelta(minutes=15)
             header = dict(queued["header"], message_ts=format_timestamp(long_ago))
@@ -152,12 +157,8 @@ class TestClientAgainstOwnServer(DemoCase):
             aged = build_envelope(
                 header, queued["message"], signer, header["sender_id"], now=long_ago
             )
-            server_txn.sudo().write(
-                {
-                    "delivery_payload": aged,
-                    "delivery_next_try": long_ago.replace(tzinfo=None),
-                }
-            )
+            server_txn.sudo().write({"delivery_payload": aged})
+            server_txn.action_retry_delivery()
             ran = self.run_jobs(trap)
         self.assertEqual(ran, ["spp.dci.transaction._dci_deliver", "spp.dci.inbox._dci_dispatch"])
         self.assertEqual(
@@ -208,7 +209,7 @@ class TestClientAgainstOwnServer(DemoCase):
         item = dict(other["message"]["search_response"][0], timestamp="2026-01-01T00:00:00Z")
         other["message"] = dict(other["message"], search_response=[item])
         server_txn.sudo().write({"delivery_state": "retrying", "delivery_payload": other})
-        with self.served():
-            self.assertIn("attempt 3", server_txn._dci_deliver())
+        with self.served(), self.assertRaisesRegex(DeliveryGaveUp, "attempt 3 failed"):
+            server_txn._dci_deliver()  # the delivery job fails: the Job Queue lists it
         self.assertEqual(server_txn.delivery_state, "failed")
         self.assertIn(server_txn.delivery_http_status, (404, 409), server_txn.delivery_last_error)

@@ -10,7 +10,15 @@ from odoo.addons.spp_dci.dci.errors import DCIError
 from odoo.addons.spp_dci.dci.http_signature import sign_request
 from odoo.exceptions import UserError
 
-from ..services.callbacks import DeliveryError, check_callback_url, client, post
+from ..services.callbacks import (
+    DeliveryError,
+    DeliveryGaveUp,
+    Outcome,
+    check_callback_url,
+    client,
+    gave_up_reason,
+    post,
+)
 from ..services.replies import json_bytes, restamped_envelope
 from .json_text import json_text_field
 
@@ -32,15 +40,21 @@ MAX_BACKOFF = 3600
 _callback_tokens = {}
 _callback_tokens_lock = threading.Lock()
 
+# The last attempt of a delivery job that gave up, kept for its on-fail hook: queue_job
+# rolls the job back before calling the hook (same process and thread, right after).
+_gave_up = {}
+
 
 class SppDciDeliveryMixin(models.AbstractModel):
     """Signed POST of a stored DCI envelope to a sender, with retries.
 
-    Each attempt is one queue_job job. A failed attempt is recorded (attempts,
-    last error, HTTP status) and the next one is queued with an exponential
-    backoff: ``spp_dci_server.delivery_backoff`` seconds times 2^(attempt-1), at most an hour.
-    After ``spp_dci_server.delivery_max_attempts`` attempts the delivery is
-    ``failed`` and shows a Retry button. 4xx answers (except 408/425/429) fail
+    Each attempt is one queue_job job (the first attempt of an asynchronous answer is
+    made by the batch job that answered it, see ``spp.dci.transaction``). A failed
+    attempt is recorded (attempts, last error, HTTP status) and the next one is queued
+    with an exponential backoff: ``spp_dci_server.delivery_backoff`` seconds times
+    2^(attempt-1), at most an hour. After ``spp_dci_server.delivery_max_attempts``
+    attempts the delivery is ``failed`` and shows a Retry button, and its delivery job
+    is *failed* in the Job Queue with the reason. 4xx answers (except 408/425/429) fail
     at once: the peer refused the message itself.
 
     Every attempt sends the stored envelope with a fresh ``header.message_ts``
@@ -104,17 +118,46 @@ class SppDciDeliveryMixin(models.AbstractModel):
 
     def _dci_delay_delivery(self, eta=None):
         self.ensure_one()
-        self.with_delay(
+        return self.with_delay(
             eta=eta,
             channel="root.dci",
             description=f"DCI: deliver {self._description} {self.display_name}",
         )._dci_deliver()
 
     def _dci_deliver(self):
-        """Job: one delivery attempt (never raises for a delivery failure)."""
+        """Job: one delivery attempt.
+
+        A failed attempt that will be tried again ends the job done (the next attempt
+        is its own job, at its eta); a delivery that gives up fails the job
+        (:class:`DeliveryGaveUp`), so the Job Queue's *Failed* filter lists it with the
+        reason, and ``_dci_delivery_gave_up`` (queue_job's on-fail hook, after the
+        job's rollback) records it on the record.
+        """
         self.ensure_one()
         if self.delivery_state not in ("queued", "retrying"):
             return "nothing to deliver"
+        outcome = self._dci_attempt_delivery()
+        if outcome.gave_up:
+            _gave_up[(self._name, self.id)] = outcome.values
+            raise DeliveryGaveUp(outcome.reason)
+        return outcome.summary
+
+    def _dci_delivery_gave_up(self, exc_message=None, **_fail_values):
+        """On-fail hook of ``_dci_deliver`` (a new transaction): record the last attempt."""
+        values = _gave_up.pop((self._name, self.id), None) or {
+            "delivery_attempts": self.delivery_attempts + 1,
+            "delivery_last_error": (exc_message or "")[:500],
+        }
+        self.sudo().write({**values, "delivery_state": "failed", "delivery_next_try": False})
+        self._dci_delivery_failed()
+
+    def _dci_attempt_delivery(self):
+        """One attempt: POST, write the outcome, queue the next attempt when it is worth
+        one; an :class:`Outcome`.
+
+        A delivery that gives up is written ``failed`` here; the caller decides how it
+        is listed (the job fails, the batch job records a failed delivery job).
+        """
         max_attempts, backoff = self._dci_delivery_settings()
         attempt = self.delivery_attempts + 1
         try:
@@ -125,18 +168,19 @@ class SppDciDeliveryMixin(models.AbstractModel):
                 "delivery_last_error": str(exc)[:500],
                 "delivery_http_status": exc.status or 0,
             }
+            _logger.info("DCI delivery %s attempt %s failed: %s", self.display_name, attempt, exc)
+            summary = f"attempt {attempt} failed: {exc}"
             if exc.retryable and attempt < max_attempts:
                 wait = min(backoff * 2 ** (attempt - 1), MAX_BACKOFF)
                 eta = fields.Datetime.now() + timedelta(seconds=wait)
                 values.update(delivery_state="retrying", delivery_next_try=eta)
                 self.write(values)
                 self._dci_delay_delivery(eta=eta)
-            else:
-                values.update(delivery_state="failed", delivery_next_try=False)
-                self.write(values)
-                self._dci_delivery_failed()
-            _logger.info("DCI delivery %s attempt %s failed: %s", self.display_name, attempt, exc)
-            return f"attempt {attempt} failed: {exc}"
+                return Outcome(summary)
+            values.update(delivery_state="failed", delivery_next_try=False)
+            self.write(values)
+            self._dci_delivery_failed()
+            return Outcome(summary, gave_up=True, values=values, reason=gave_up_reason(summary))
         values = {
             "delivery_attempts": attempt,
             "delivery_state": "sent",
@@ -146,14 +190,25 @@ class SppDciDeliveryMixin(models.AbstractModel):
             "delivery_last_error": False,
         }
         ack = (answer or {}).get("message") if isinstance(answer, dict) else None
+        summary = f"attempt {attempt}: HTTP {status}"
         if isinstance(ack, dict) and ack.get("ack_status") == "ERR":
             error = ack.get("error") or {}
             reason = f"the receiver answered ERR: {error.get('code')} {error.get('message') or ''}"
             values.update(delivery_state="failed", delivery_last_error=reason[:500])
-        self.write(values)
-        if values["delivery_state"] == "failed":
+            self.write(values)
             self._dci_delivery_failed()
-        return f"attempt {attempt}: HTTP {status}"
+            return Outcome(summary, gave_up=True, values=values, reason=gave_up_reason(reason))
+        self.write(values)
+        return Outcome(summary)
+
+    def _dci_list_gave_up(self, reason):
+        """A delivery that gave up outside its own job (the batch job's first attempt):
+        listed as a failed delivery job, with the reason, like one that gave up in its job.
+        Requeued, that job finds nothing to deliver: the Retry button starts a new series."""
+        job = self._dci_delay_delivery()
+        job.set_failed(exc_name=DeliveryGaveUp.__name__, exc_message=reason, exc_info=reason)
+        job.store()
+        return job
 
     def _dci_delivery_failed(self):
         """Hook: the delivery gave up."""

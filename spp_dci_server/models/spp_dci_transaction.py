@@ -3,8 +3,7 @@ import logging
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..services import retention
-from ..services.answers import process_async_transaction
+from ..services import async_batch, retention
 from ..services.txn_status import txn_status_of
 from .json_text import json_text_field
 
@@ -100,6 +99,8 @@ class SppDciTransaction(models.Model):
     _sender_recent_index = models.Index("(sender_id, create_date)")
     # the overview and the request report count the rows of a period (today, 7 days)
     _create_date_index = models.Index("(create_date)")
+    # the batch job claims the received (asynchronous, not yet answered) rows, oldest first
+    _received_index = models.Index("(id) WHERE state = 'received'")
     # the retention purge walks the rows that still hold a payload, oldest first
     _payload_retention_index = models.Index(retention.payload_index(*PAYLOADS))
 
@@ -108,12 +109,62 @@ class SppDciTransaction(models.Model):
         for txn in self:
             txn.display_name = f"{txn.action or ''} {txn.correlation_id or ''}".strip()
 
+    @api.model
+    def _dci_hand_over(self):
+        """The ACK path: commit the request's row, then make sure a batch job answers it.
+
+        The identity key lookup runs in a new snapshot, after the commit: a batch job
+        found pending (or enqueued) there has not claimed yet, and claims after this
+        commit, so it sees the row; a started one may have claimed before it, so a new
+        one is queued. The lookup is the partial index queue_job keeps on identity_key.
+        """
+        self.env.cr.commit()
+        if not async_batch.batch_job_waiting(self.env.cr):
+            self._dci_delay_batch()
+
+    @api.model
+    def _dci_delay_batch(self):
+        # queue_job's identity_key: a batch job still waiting absorbs the new rows
+        return self.with_delay(
+            channel="root.dci",
+            identity_key=async_batch.BATCH_IDENTITY,
+            description="DCI: answer queued asynchronous requests",
+        )._dci_answer_queued()
+
+    @api.model
+    def _dci_answer_queued(self):
+        """Job: claim a set of received asynchronous requests, answer them, send their
+        callbacks (first attempt here; retries are per-callback delivery jobs), and
+        queue the next batch job while claimable rows remain."""
+        size = async_batch.batch_size(self.env)
+        txns = self.browse(async_batch.claim(self.env.cr, size))
+        counts = async_batch.answer_and_deliver(txns)
+        # nothing claimed: every row this job could see is held by a running batch job,
+        # which queues the next one itself
+        if txns and async_batch.remaining(self.env.cr, txns.ids):
+            self._dci_delay_batch()
+            counts["more"] = "next batch queued"
+        return async_batch.summary(counts)
+
+    @api.autovacuum
+    def _dci_answer_stranded(self):
+        """A server stopped between an ACK's commit and its batch job look-up leaves a
+        received request with no batch job: the next async request's batch job claims it,
+        and, should none come, this daily pass queues one."""
+        cr = self.env.cr
+        if async_batch.remaining(cr, []) and not async_batch.batch_job_waiting(cr):
+            self.sudo()._dci_delay_batch()
+            return True
+        return False
+
     def _dci_process(self):
-        """Job: process an accepted asynchronous request and queue its callback."""
+        """Job of earlier versions (one per request), left in a database: a batch job
+        answers the request."""
         self.ensure_one()
         if self.state != "received":
             return f"already {self.state}"
-        return process_async_transaction(self)
+        self._dci_delay_batch()
+        return "handed over to the batch job"
 
     def _dci_txn_status_reply(self):
         """The ``txn_status`` for a txn-status query about this transaction."""

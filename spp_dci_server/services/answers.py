@@ -61,22 +61,31 @@ def answer_sync(ctx, checked, started):
 
 
 def accept_async(ctx, checked):
-    """Record the request (with its payload, the job reads it) and queue the job."""
+    """Record the request (with its payload, the batch job reads it) and hand it over.
+
+    The row is committed first, then a batch job is looked for in a new snapshot
+    (``spp.dci.transaction._dci_hand_over``): a batch job that is not started yet
+    claims its rows after this commit, so it answers this one too; otherwise a new
+    batch job is queued. No queue job is written per request.
+    """
     recorded = transactions.record(
         ctx, checked, transactions.new_correlation_id(), state="received", store_payloads=True
     )
     if recorded.replayed:
         check_local_rate(ctx, checked.sender)
     else:
-        txn = ctx.env["spp.dci.transaction"].browse(recorded.id)
-        txn.with_delay(
-            channel="root.dci", description=f"DCI: {checked.action} {recorded.correlation_id}"
-        )._dci_process()
+        ctx.env["spp.dci.transaction"]._dci_hand_over()
     return Reply(200, ack_body(AckStatus.ACK, recorded.correlation_id))
 
 
-def process_async_transaction(txn):
-    """Job body of spp.dci.transaction._dci_process: answer through the callback."""
+def answer_async_transaction(txn):
+    """Answer one claimed asynchronous request: the values to write on ``txn`` (its
+    reply, and the callback to send: ``delivery_state`` queued). The batch job writes
+    them after answering its whole batch, so that no write is flushed between two
+    answers (each answer is in a savepoint, which flushes).
+
+    :raises RetryableJobError: a concurrency error (the whole batch runs again).
+    """
     started = time.monotonic()
     ctx = DCIContext(txn.env, txn.endpoint_id._dci_config())
     data = txn.sudo().request_payload
@@ -111,7 +120,13 @@ def process_async_transaction(txn):
         response_payload=reply,
         response_digest=transactions.digest(reply),
         duration_ms=int((time.monotonic() - started) * 1000),
+        delivery_url=txn.sender_uri,
+        delivery_payload=reply,
+        delivery_message_id=reply.get("header", {}).get("message_id"),
+        delivery_state="queued",
+        delivery_attempts=0,
+        delivery_next_try=datetime.now(),
+        delivery_last_error=False,
+        delivery_http_status=0,
     )
-    txn.sudo().write(values)
-    txn._dci_queue_delivery(txn.sender_uri, reply)
-    return f"{txn.action} processed, callback queued"
+    return values

@@ -24,11 +24,13 @@ import ipaddress
 import json
 import socket
 import threading
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpcore
 import httpx
 
+from odoo.addons.queue_job.exception import FailedJobError
 from odoo.addons.spp_dci.dci.codes import ErrorCode
 from odoo.addons.spp_dci.dci.errors import DCIError
 
@@ -104,6 +106,25 @@ def client(allow_private):
                     follow_redirects=False,
                 )
     return _clients[allow_private]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery attempt came to (``summary``: the job result's text)."""
+
+    summary: str
+    gave_up: bool = False
+    #: the delivery's values as written by the attempt (its last error, status, ...)
+    values: dict = field(default_factory=dict)
+    reason: str = ""
+
+
+class DeliveryGaveUp(FailedJobError):
+    """A delivery job's last attempt failed: the job ends *failed*, not retried."""
+
+
+def gave_up_reason(summary):
+    return f"the delivery gave up: {summary}"
 
 
 class DeliveryError(Exception):

@@ -1,5 +1,6 @@
 from . import (
     test_async,
+    test_async_batch,
     test_bad_input,
     test_concurrency,
     test_default_callback,

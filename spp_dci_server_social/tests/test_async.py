@@ -84,14 +84,14 @@ class TestAsyncSearch(SocialCase):
     def test_retries_with_backoff_then_success(self):
         self.receiver.statuses = [503, 502]
         _envelope, _correlation, txn = self.ask(self.receiver.url("/cb/on-search"))
-        self.run_jobs(rounds=1)  # process + first delivery attempt
-        self.run_jobs(rounds=1)
+        self.run_jobs(rounds=1)  # the batch job: the answer and the first delivery attempt
         txn.invalidate_recordset()
         self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("retrying", 1))
         self.assertIn("503", txn.delivery_last_error)
         first_delay = txn.delivery_next_try - datetime.now()
         self.assertAlmostEqual(first_delay.total_seconds(), 10, delta=5)
-        [job] = self.pending_jobs()
+        [job] = self.pending_jobs()  # the next attempt is the callback's own delivery job
+        self.assertEqual(job.method_name, "_dci_deliver")
         self.assertAlmostEqual((job.eta - datetime.now()).total_seconds(), 10, delta=5)
         self.run_jobs(rounds=1)
         txn.invalidate_recordset()
@@ -132,7 +132,11 @@ class TestAsyncSearch(SocialCase):
         self.run_jobs()
         txn.invalidate_recordset()
         self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("failed", 3))
+        self.assertIn("HTTP 500", txn.delivery_last_error)
         self.assertFalse(self.pending_jobs())
+        # the delivery job that gave up is failed, with the reason (the Job Queue's filter)
+        [job] = self.failed_delivery_jobs(txn)
+        self.assertIn("gave up: attempt 3 failed: HTTP 500", job.exc_message)
         failed = self.env["spp.dci.transaction"].search(
             [("delivery_state", "=", "failed"), ("id", "=", txn.id)]
         )
@@ -154,6 +158,20 @@ class TestAsyncSearch(SocialCase):
             (txn.delivery_state, txn.delivery_attempts, txn.delivery_http_status),
             ("failed", 1, 400),
         )
+        # given up at the batch job's first attempt: listed as a failed delivery job too
+        [job] = self.failed_delivery_jobs(txn)
+        self.assertIn("HTTP 400", job.exc_message)
+        self.assertEqual(len(self.receiver.requests), 1, "not retried")
+
+    def failed_delivery_jobs(self, txn):
+        jobs = self.env["queue.job"].search(
+            [
+                ("state", "=", "failed"),
+                ("model_name", "=", "spp.dci.transaction"),
+                ("method_name", "=", "_dci_deliver"),
+            ]
+        )
+        return jobs.filtered(lambda job: job.records == txn)
 
     def test_callback_targets_are_checked(self):
         item = self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-002"})
@@ -196,7 +214,7 @@ class TestAsyncSearch(SocialCase):
     def test_eta_respected_by_runner_filter(self):
         self.receiver.statuses = [503]
         self.ask(self.receiver.url("/cb/on-search"))
-        self.run_jobs(rounds=2)
+        self.run_jobs(rounds=1)  # the batch job: the answer and the first attempt
         self.assertEqual(self.run_jobs(ignore_eta=False), 0, "the retry waits for its eta")
         self.assertTrue(self.pending_jobs())
         self.assertGreater(self.pending_jobs().eta, datetime.now() + timedelta(seconds=1))

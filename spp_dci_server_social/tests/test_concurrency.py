@@ -23,7 +23,7 @@ class TestAsyncSearchRetriedOnLock(ConcurrencyMixin, SocialCase):
         txn = self.env["spp.dci.transaction"].search(
             [("message_id", "=", envelope["header"]["message_id"])]
         )
-        return txn, self.stored_job("_dci_process")
+        return txn, self.stored_job("_dci_answer_queued")
 
     def test_locked_table_retried_then_answered(self):
         txn, job = self.ask()
@@ -39,5 +39,5 @@ class TestAsyncSearchRetriedOnLock(ConcurrencyMixin, SocialCase):
                 self.perform(job)
         job.max_retries, job.retry = 5, 0  # what requeueing the failed job does
         self.perform(job)
-        self.assertEqual((txn.state, txn.delivery_state), ("done", "queued"))
+        self.assertEqual((txn.state, txn.delivery_state), ("done", "sent"))
         self.assertFalse(txn.status_reason_code)

@@ -1,0 +1,122 @@
+"""Answering asynchronous requests in batches: one queue job for many requests.
+
+The ACK path writes the transaction row (``state`` received) and, after its
+commit, queues a batch job unless one is waiting (queue_job's ``identity_key``
+matches pending and enqueued jobs only: a started one may have claimed already).
+The batch job claims received rows with ``FOR UPDATE SKIP LOCKED`` (two batch
+jobs on ``root:2`` share the work; a job killed mid-batch rolls back and its
+rows are claimed again), answers each, makes the first delivery attempt of each
+callback over the shared HTTP client (its pool keeps a connection per callback
+host), and queues the next batch job while rows remain. A failed first attempt
+continues as the per-callback delivery job (``spp.dci.delivery.mixin``: same
+retries, backoff, stamping and checks).
+"""
+
+from urllib.parse import urlsplit
+
+from psycopg2 import errors
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from .answers import answer_async_transaction
+
+BATCH_IDENTITY = "spp.dci.transaction._dci_answer_queued"
+DEFAULT_BATCH_SIZE = 50
+
+_WAITING = """
+SELECT 1 FROM queue_job
+ WHERE identity_key = %s AND state IN ('wait_dependencies', 'pending', 'enqueued')
+ LIMIT 1
+"""
+_CLAIM = """
+SELECT id FROM spp_dci_transaction
+ WHERE state = 'received' AND mode = 'async'
+ ORDER BY id LIMIT %s
+   FOR UPDATE SKIP LOCKED
+"""
+_REMAINING = """
+SELECT 1 FROM spp_dci_transaction
+ WHERE state = 'received' AND mode = 'async' AND id != ALL(%s)
+ LIMIT 1
+"""
+#: s before a batch job whose claim met another batch job's answers claims again
+RECLAIM_SECONDS = 1
+
+
+def batch_job_waiting(cr):
+    cr.execute(_WAITING, (BATCH_IDENTITY,))
+    return cr.fetchone() is not None
+
+
+def batch_size(env):
+    value = env["ir.config_parameter"].sudo().get_param("spp_dci_server.async_batch_size")
+    try:
+        return max(1, int(value or DEFAULT_BATCH_SIZE))
+    except ValueError:
+        return DEFAULT_BATCH_SIZE
+
+
+def claim(cr, size):
+    """Ids of up to ``size`` received rows, locked until this job's transaction ends.
+
+    Rows another batch job answered and committed after this job's snapshot was taken
+    still look received here, and locking them is a serialization failure: nothing is
+    done yet, so the job claims again a moment later, in a new snapshot.
+    """
+    try:
+        cr.execute(_CLAIM, (size,))
+    except errors.SerializationFailure as exc:
+        raise RetryableJobError(
+            "another batch job answered some of these requests meanwhile; claiming again",
+            seconds=RECLAIM_SECONDS,
+        ) from exc
+    return [row[0] for row in cr.fetchall()]
+
+
+def remaining(cr, claimed):
+    """Whether received rows remain besides ``claimed`` (read, not locked: after its
+    callbacks are sent, a batch job must not meet a serialization failure; rows another
+    batch job holds count, and its follower then finds nothing)."""
+    cr.execute(_REMAINING, (list(claimed),))
+    return cr.fetchone() is not None
+
+
+def answer_and_deliver(txns):
+    """Answer ``txns`` (received rows this job holds), then send their callbacks."""
+    counts = {"answered": 0, "sent": 0, "retrying": 0, "gave up": 0, "deferred": 0}
+    answers = [(txn, answer_async_transaction(txn)) for txn in txns]
+    for txn, values in answers:
+        # in the cache: flushed once, with the delivery outcome, in one UPDATE per batch
+        txn.sudo().write(values)
+        counts["answered"] += 1
+    unreachable = set()  # callback hosts that did not answer at all in this batch
+    for txn in txns:
+        host = urlsplit(txn.delivery_url or "").netloc
+        if host in unreachable:
+            # not tried here (the batch would wait on a dead host for each): its own job
+            txn._dci_delay_delivery()
+            counts["deferred"] += 1
+            continue
+        outcome = txn._dci_attempt_delivery()
+        if outcome.gave_up:
+            txn._dci_list_gave_up(outcome.reason)
+            counts["gave up"] += 1
+        elif txn.delivery_state == "retrying":
+            counts["retrying"] += 1
+            if not txn.delivery_http_status:
+                unreachable.add(host)
+        else:
+            counts["sent"] += 1
+    return counts
+
+
+def summary(counts):
+    """The job's result: what it did, in counts."""
+    return (
+        ", ".join(
+            f"{value} {name}" if isinstance(value, int) else str(value)
+            for name, value in counts.items()
+            if value
+        )
+        or "nothing to answer"
+    )

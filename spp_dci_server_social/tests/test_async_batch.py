@@ -1,0 +1,146 @@
+"""Asynchronous requests are answered in batches: one batch job for many requests, none
+written by the ACK when one is waiting, none lost when a batch is started or rolled back."""
+
+import socket
+
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
+from odoo.addons.spp_dci_server.services.async_batch import BATCH_IDENTITY
+from odoo.addons.spp_dci_server.tests.common import ConcurrencyMixin
+from odoo.tests import tagged
+
+from .common import SocialCase
+
+ASYNC = "/registry/search"
+
+
+@tagged("post_install", "-at_install")
+class TestAsyncBatch(ConcurrencyMixin, SocialCase):
+    def ask(self, item=None):
+        item = item or self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-002"})
+        envelope = self.search_envelope(
+            item, sender_uri=self.receiver.url("/spmis/registry/on-search")
+        )
+        response = self.post(ASYNC, envelope)
+        body = self.assertSpecResponse(ASYNC, response)
+        self.assertEqual((response.status_code, body["message"]["ack_status"]), (200, "ACK"))
+        return self.env["spp.dci.transaction"].search(
+            [("correlation_id", "=", body["message"]["correlation_id"])]
+        )
+
+    def batch_jobs(self, states=("pending",)):
+        self.env.invalidate_all()
+        return self.env["queue.job"].search(
+            [("identity_key", "=", BATCH_IDENTITY), ("state", "in", list(states))], order="id"
+        )
+
+    def callbacks_of(self, txn):
+        return [
+            r
+            for r in self.receiver.requests
+            if r["json"]["message"].get("correlation_id") == txn.correlation_id
+        ]
+
+    def test_waiting_batch_job_answers_every_new_request(self):
+        first = self.ask()
+        [job] = self.batch_jobs()
+        self.assertEqual(job.channel, "root.dci")
+        others = self.ask() | self.ask()
+        self.assertEqual(self.batch_jobs(), job, "the waiting batch job takes the new requests")
+        self.run_jobs()
+        self.assertEqual(job.state, "done")
+        self.assertEqual(job.result, "3 answered, 3 sent")
+        for txn in first | others:
+            self.assertEqual(
+                (txn.state, txn.delivery_state, txn.delivery_attempts), ("done", "sent", 1)
+            )
+            self.assertEqual(len(self.callbacks_of(txn)), 1)
+
+    def test_request_arriving_while_the_batch_job_runs_gets_answered(self):
+        first = self.ask()
+        [job] = self.batch_jobs()
+        # the runner starts it (what /queue_job/runjob does before performing it): it may
+        # claim the received rows before the next request's row is committed
+        started = Job.load(self.env, job.uuid)
+        started.set_started()
+        started.store()
+        second = self.ask()
+        [follower] = self.batch_jobs()
+        self.assertNotEqual(follower, job, "a started batch job absorbs nothing: a new one")
+        self.assertEqual(self.perform(started), "2 answered, 2 sent")
+        self.run_jobs()
+        self.assertEqual(follower.state, "done")
+        self.assertEqual(follower.result, "nothing to answer")
+        for txn in first | second:
+            self.assertEqual((txn.state, txn.delivery_state), ("done", "sent"))
+            self.assertEqual(len(self.callbacks_of(txn)), 1)
+
+    def test_batch_rolled_back_midway_loses_no_request(self):
+        """A batch that stops midway (here a lock it cannot get; a killed worker alike)
+        rolls back: the requests it had answered are received again, claimed again by
+        the next run, and each gets one callback."""
+        answered_first = self.ask(
+            self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-404"})
+        )
+        # region_code reads res_country_state, which the other transaction locks
+        blocked = self.ask(
+            self.search_item("expression", self.expression({"address.region_code": {"$eq": "CA"}}))
+        )
+        job = self.stored_job("_dci_answer_queued")
+        self.lock_timeout("200ms")
+        with self.other_transaction() as other:
+            other.execute("LOCK TABLE res_country_state IN ACCESS EXCLUSIVE MODE NOWAIT")
+            with self.assertRaises(RetryableJobError):
+                self.perform(job)
+            for txn in answered_first | blocked:
+                self.assertEqual((txn.state, txn.delivery_state), ("received", "none"))
+            self.assertEqual(self.receiver.requests, [], "no callback of a rolled-back batch")
+        self.assertEqual(self.perform(job), "2 answered, 2 sent")
+        for txn in answered_first | blocked:
+            self.assertEqual((txn.state, txn.delivery_state), ("done", "sent"))
+            self.assertEqual(len(self.callbacks_of(txn)), 1)
+
+    def test_request_stranded_without_batch_job_is_answered(self):
+        """The server stopped between the ACK's commit and its batch job look-up."""
+        txn = self.ask()
+        self.batch_jobs().unlink()
+        self.assertTrue(self.env["spp.dci.transaction"]._dci_answer_stranded(), "a job queued")
+        self.assertFalse(self.env["spp.dci.transaction"]._dci_answer_stranded(), "one job")
+        self.run_jobs()
+        self.assertEqual((txn.state, txn.delivery_state), ("done", "sent"))
+        self.assertEqual(len(self.callbacks_of(txn)), 1)
+
+    def test_batch_size_and_the_next_batch_job(self):
+        self.env["ir.config_parameter"].set_param("spp_dci_server.async_batch_size", 2)
+        txns = self.ask() | self.ask() | self.ask()
+        [job] = self.batch_jobs()
+        self.run_job(job)
+        self.assertEqual(job.result, "2 answered, 2 sent, next batch queued")
+        [follower] = self.batch_jobs()
+        self.run_job(follower)
+        self.assertEqual(follower.result, "1 answered, 1 sent")
+        self.assertFalse(self.batch_jobs())
+        self.assertEqual(set(txns.mapped("delivery_state")), {"sent"})
+
+    def test_unreachable_callback_host_leaves_the_batch_to_delivery_jobs(self):
+        dead = self.receiver.url("/x").replace(str(self.receiver.port), str(self.free_port()))
+        item = self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-002"})
+        for _request in range(2):
+            response = self.post(ASYNC, self.search_envelope(item, sender_uri=dead))
+            self.assertEqual(response.status_code, 200, response.text)
+        [job] = self.batch_jobs()
+        self.run_job(job)
+        self.assertEqual(job.result, "2 answered, 1 retrying, 1 deferred")
+        deliveries = self.pending_jobs()
+        self.assertEqual(deliveries.mapped("method_name"), ["_dci_deliver", "_dci_deliver"])
+        txns = self.env["spp.dci.transaction"].search([("delivery_url", "=", dead)])
+        self.assertEqual(
+            sorted(txns.mapped("delivery_state")), ["queued", "retrying"], "tried once, at most"
+        )
+        self.assertEqual(sorted(txns.mapped("delivery_attempts")), [0, 1])
+
+    @staticmethod
+    def free_port():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]

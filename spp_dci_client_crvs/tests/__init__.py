@@ -4,6 +4,7 @@ from . import (
     test_crvs_concurrency,
     test_crvs_import,
     test_crvs_upsert_batch,
+    test_crvs_verify,
     test_install,
     test_mapping,
 )

@@ -28,6 +28,18 @@ class TestAnswerChecks(DCIClientHttpCase):
         )
         return caught.exception
 
+    def test_not_found_names_the_url_and_what_to_check(self):
+        """A 404 says which URL answered it and where to fix it (base URL, Paths tab)."""
+        self.stub.no_txn_status = True  # the registry serves no txn/status path
+        with self.assertRaisesRegex(DCIClientUserError, "HTTP 404") as caught:
+            self.source._dci_sync_txn_status("txn-0001")
+        error = caught.exception
+        self.assertEqual(error.kind, "http")
+        self.assertIn(f"HTTP 404 at {self.stub.url}/registry/sync/txn/status", str(error))
+        self.assertIn("Check the data source's Base URL", str(error))
+        self.assertIn("Paths tab", str(error))
+        self.assertEqual(error.error.http_status, 404)
+
     def test_forged_signature(self):
         self.stub.mode = "forged"
         self.assertRefused("signature", "does not match its content")

@@ -643,7 +643,9 @@ class DCIClient:
                 code=code,
             )
         return RegistryHTTPError(
-            f"The registry answered HTTP {status}{where}{detail}.", http_status=status, code=code
+            f"The registry answered HTTP {status}{detail}" + (f" (at {url})." if url else "."),
+            http_status=status,
+            code=code,
         )
 
     def _unsigned_note(self, data: dict) -> str | None:

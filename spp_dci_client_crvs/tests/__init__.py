@@ -7,5 +7,6 @@ from . import (
     test_crvs_upsert_batch,
     test_crvs_verify,
     test_install,
+    test_migrations,
     test_mapping,
 )

@@ -12,7 +12,11 @@ request (see ``models/ir_http.py``).
 Only an authenticated caller (the DCI app sets ``request.state.dci_sender``
 once the bearer token verified) has its payload and ids logged. A refusal of
 an unauthenticated caller is logged without anything it sent (the app does not
-even read its body): time, path, status, code and the caller's address. The
+even read its body): time, path, status, code and the caller's address. Its
+body (when at most ``CLAIM_LIMIT`` bytes) is looked at for one value only, the
+``transaction_id`` it names: the refusal is then noted on that open transaction
+of ours (never its state), so that an answer refused at our door does not leave
+it waiting without a word. That value is not logged either. The
 app limits those refusals per address; once over the limit it answers 429,
 which is not logged at all, so an anonymous caller cannot fill the log.
 """
@@ -30,6 +34,9 @@ _logger = logging.getLogger(__name__)
 #: shared with the hook: ``source_id``, ``refusal``); empty if it did not run.
 RECEIVER_STATE = contextvars.ContextVar("spp_dci_client_receiver_state", default=None)
 
+#: Bytes of an unauthenticated callback's body read at most to find its transaction_id.
+CLAIM_LIMIT = 256 * 1024
+
 #: Receiver path -> the callback action it receives.
 RECEIVER_PATHS = {
     "/registry/on-search": "on-search",
@@ -38,6 +45,37 @@ RECEIVER_PATHS = {
     "/registry/txn/on-status": "txn-on-status",
     "/registry/notify": "notify",
 }
+
+
+async def _read_head(receive):
+    """``(messages, body head, complete)``: the body's first messages, up to CLAIM_LIMIT."""
+    messages, chunks, size = [], [], 0
+    while size <= CLAIM_LIMIT:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages, b"", False
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if not message.get("more_body", False):
+            return messages, b"".join(chunks), size <= CLAIM_LIMIT
+    return messages, b"", False
+
+
+def _claimed(raw):
+    """``message.transaction_id`` of a refused unauthenticated callback, or None.
+
+    The app refused it before reading its body; only a body of at most
+    ``CLAIM_LIMIT`` bytes is looked at, for this one value, which only ties the
+    refusal to one of our open transactions (a note on it, see
+    ``spp.dci.client.transaction._dci_note_refusals``) and is never logged.
+    """
+    data = _json(raw)
+    message = data.get("message") if isinstance(data, dict) else None
+    transaction_id = message.get("transaction_id") if isinstance(message, dict) else None
+    if isinstance(transaction_id, str) and 0 < len(transaction_id) <= 128:
+        return transaction_id
+    return None
 
 
 def _json(raw):
@@ -63,9 +101,12 @@ class ReceiverLogMiddleware:
             return
         received, answered = [], []
         status = None
+        # The first CLAIM_LIMIT bytes of the body, read now and replayed to the app:
+        # enough to find the transaction_id of a refused anonymous callback (_claimed).
+        replay, head, complete = await _read_head(receive)
 
         async def tracking_receive():
-            message = await receive()
+            message = replay.pop(0) if replay else await receive()
             if message["type"] == "http.request":
                 received.append(message.get("body", b""))
             return message
@@ -88,6 +129,10 @@ class ReceiverLogMiddleware:
         finally:
             RECEIVER_STATE.reset(token)
             authenticated = request_state.get("dci_sender") is not None
+            claimed = None
+            if not authenticated and status in (401, 403):
+                # only to tell which of our transactions it answered (see _claimed)
+                claimed = _claimed(head) if complete else None
             if authenticated or status != 429:
                 client = scope.get("client") or (None,)
                 self._log(
@@ -99,10 +144,11 @@ class ReceiverLogMiddleware:
                     start,
                     state,
                     client[0],
+                    claimed,
                 )
 
     @staticmethod
-    def _log(action, url, request_body, status, response_body, start, state, address):
+    def _log(action, url, request_body, status, response_body, start, state, address, claimed):
         env = odoo_env_ctx.get(None)
         if env is None:
             return
@@ -116,6 +162,7 @@ class ReceiverLogMiddleware:
                 start=start,
                 hook=state,
                 address=address,
+                claimed_transaction_id=claimed,
             )
         except Exception:
             _logger.exception("DCI client: could not log a %s callback", action)

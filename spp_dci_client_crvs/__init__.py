@@ -1,1 +1,1 @@
-from . import importer, mapping, models, wizards
+from . import importer, life_events, mapping, models, wizards

@@ -1,7 +1,7 @@
 {
     "name": "DCI Client: CRVS",
     "summary": "Import births and deaths from a civil registry (CRVS) over DCI.",
-    "version": "19.0.1.6.0",
+    "version": "19.0.1.8.0",
     "category": "OpenSPP/DCI",
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",
@@ -13,6 +13,7 @@
         "views/spp_dci_crvs_import_views.xml",
         "views/spp_dci_crvs_import_wizard_views.xml",
         "views/spp_dci_data_source_views.xml",
+        "views/spp_dci_crvs_verify_wizard_views.xml",
         "views/res_partner_views.xml",
         "views/spp_dci_overview_views.xml",
         "views/menus.xml",

@@ -24,8 +24,10 @@ from psycopg2 import errors
 from odoo import Command
 from odoo.addons.spp_dci_server.services.concurrency import RETRYABLE
 from odoo.exceptions import ConcurrencyError, UserError, ValidationError
+from odoo.models import BaseModel
 
 from . import mapping
+from .life_events import LifeEvents
 
 CREATED = "created"
 UPDATED = "updated"
@@ -33,7 +35,7 @@ UNCHANGED = "unchanged"
 SKIPPED = "skipped"
 
 
-class CRVSUpsert:
+class CRVSUpsert(LifeEvents):
     """Applies CRVS records to the registry and keeps the summary of one import run.
 
     ``env`` must be allowed to write registrants (the callers use sudo after
@@ -80,7 +82,16 @@ class CRVSUpsert:
             parsed.append((record_event, person, known))
         if not parsed:
             return
-        holders = self._holders({pair for _event, _person, known in parsed for pair in known})
+        pairs = {pair for _event, _person, known in parsed for pair in known}
+        # the parents a birth names are looked up in the same query as the people
+        pairs.update(
+            parent
+            for event, person, _known in parsed
+            if event == mapping.BIRTH
+            for parent in person.parents
+            if parent and parent[0] in self.type_ids
+        )
+        holders = self._holders(pairs)
         partners = self.env["res.partner"].browse(set(holders.values()))
         # one read for the page: the fields we compare and the identifiers they hold
         partners.fetch(
@@ -93,18 +104,25 @@ class CRVSUpsert:
                 "sex",
                 "birthdate",
                 "death_date",
+                "parent1_id",
+                "parent2_id",
                 "registry_id_ids",
             ]
         )
         partners.registry_id_ids.fetch(["id_type_id", "value"])
+        self._group_ids = set(partners.filtered("is_group").ids)
         self._pending = []  # [(person, known, values)]: the page's creates, done in one batch
         self._pending_pairs = set()
+        self._births = {}  # newborn partner id -> person, for the households (after the page)
+        self._deaths = {}  # partner id -> person, for the memberships (after the page)
         for record_event, person, known in parsed:
             if self._pending_pairs.intersection(known):
                 # the same person twice in a page: create the first before matching the second
                 self._create_pending(holders)
             self._apply_one(record_event, person, known, holders)
         self._create_pending(holders)
+        self._join_households()
+        self._end_memberships()
 
     def _holders(self, pairs):
         """``{(type code, value): partner id}`` for the identifiers already registered (1 query)."""
@@ -156,6 +174,7 @@ class CRVSUpsert:
             "is_group": False,
             "crvs_import_id": self.run.id,
             **person.values_for(mapping.BIRTH),
+            **self._parent_values(person, holders),
             "registry_id_ids": [
                 Command.create({"id_type_id": self.type_ids[code], "value": value})
                 for code, value in known
@@ -187,6 +206,7 @@ class CRVSUpsert:
                     continue
             for pair in known:
                 holders[pair] = partner.id
+            self._births[partner.id] = person
             self._count(
                 CREATED,
                 partner=partner,
@@ -214,13 +234,20 @@ class CRVSUpsert:
                 )
                 return
             new_ids.append((code, value))
+        wanted = person.values_for(event)
+        if event == mapping.BIRTH:
+            wanted.update(self._parent_values(person, holders, partner.id))
         changes = {
             name: value
-            for name, value in person.values_for(event).items()
-            if (partner[name] or False) != (value or False)
+            for name, value in wanted.items()
+            if (_plain(partner[name]) or False) != (value or False)
         }
+        if event == mapping.BIRTH:
+            self._births[partner.id] = person
+        if person.death_date:
+            self._deaths[partner.id] = person
         if not changes and not new_ids:
-            self._count(UNCHANGED)
+            self._count(UNCHANGED, partner=partner)
             return
         values = dict(changes)
         if new_ids:
@@ -235,6 +262,8 @@ class CRVSUpsert:
 
         detail = _describe_update(partner, changes, new_ids)  # before the write: old values
         if self._write(write, person) is None:
+            self._births.pop(partner.id, None)
+            self._deaths.pop(partner.id, None)
             return
         for pair in new_ids:
             holders[pair] = partner.id
@@ -277,15 +306,37 @@ class CRVSUpsert:
 
     def _count(self, outcome, *, partner=None, identifiers=None, detail=None):
         self.counts[outcome] += 1
-        if outcome != UNCHANGED:  # unchanged records are only counted
-            self.lines.append(
-                {
-                    "outcome": outcome,
-                    "partner_id": partner.id if partner else False,
-                    "identifiers": identifiers,
-                    "detail": detail,
-                }
-            )
+        if outcome == UNCHANGED:  # unchanged records are only counted
+            return
+        self.lines.append(
+            {
+                "outcome": outcome,
+                "partner_id": partner.id if partner else False,
+                "identifiers": identifiers,
+                "detail": detail,
+            }
+        )
+
+    def _note(self, partner_id, text, *, changed=True):
+        """Add ``text`` to the line of ``partner_id``.
+
+        ``changed``: the registry was changed for this record (a membership), so
+        a record counted unchanged becomes updated; else only existing lines say it.
+        """
+        for line in reversed(self.lines):
+            if line["partner_id"] == partner_id and line["outcome"] in (CREATED, UPDATED):
+                line["detail"] = "; ".join(part for part in (line["detail"], text) if part)
+                return
+        if not changed:
+            return
+        self.counts[UNCHANGED] -= 1
+        person = self._births.get(partner_id) or self._deaths.get(partner_id)
+        self._count(
+            UPDATED,
+            partner=self.env["res.partner"].browse(partner_id),
+            identifiers=person.identifiers_text() if person else None,
+            detail=text,
+        )
 
     def _skip(self, reason, *, identifiers=None, partner=None):
         self._count(SKIPPED, partner=partner, identifiers=identifiers, detail=reason)
@@ -312,6 +363,8 @@ CHANGE_LABELS = {
     "sex": "sex",
     "birthdate": "birth date",
     "death_date": "death date",
+    "parent1_id": "parent 1",
+    "parent2_id": "parent 2",
 }
 
 
@@ -326,11 +379,19 @@ def _describe_update(partner, changes, new_ids):
         if field.type == "selection":
             labels = dict(field._description_selection(partner.env))
             old, new = labels.get(old, old), labels.get(new, new)
+        elif field.type == "many2one":
+            old = old.display_name
+            new = partner.env[field.comodel_name].browse(new).display_name if new else None
         old_text = str(old) if old else "(empty)"
         new_text = str(new) if new else "(empty)"
         parts.append(f"{label} {old_text} → {new_text}")
     parts += [f"new {code} {value}" for code, value in new_ids]
     return ", ".join(parts)
+
+
+def _plain(value):
+    """A field value comparable with what the mapping gives (a many2one as its id)."""
+    return value.id if isinstance(value, BaseModel) else value
 
 
 def _raw_identifiers(record):

@@ -43,6 +43,8 @@ _EVENT_NAMES = {
     "birth": BIRTH,
     "death": DEATH,
 }
+#: The CRVS_Person properties naming the parents (extensions/crvs/v1/data/CRVSPerson.jsonld).
+PARENT_KEYS = ("parent1_identifier", "parent2_identifier")
 #: core/v1/code/SexCategoryEnum.jsonld
 SEX_CODES = ("male", "female", "other", "unknown")
 
@@ -68,6 +70,8 @@ class CRVSPerson:
     sex: str | None = None
     birthdate: date | None = None
     death_date: date | None = None
+    #: ``parent1_identifier``, ``parent2_identifier``: ((type code, value) or None, ...)
+    parents: tuple = ()
 
     @property
     def has_name(self):
@@ -101,6 +105,18 @@ class CRVSPerson:
         if self.death_date:
             values["death_date"] = self.death_date
         return values
+
+    def civil_values(self) -> dict:
+        """Every registrant value the record carries, whatever its event (for *Verify*)."""
+        values = {
+            "given_name": self.given_name,
+            "addl_name": self.addl_name,
+            "family_name": self.family_name,
+            "sex": self.sex,
+            "birthdate": self.birthdate,
+            "death_date": self.death_date,
+        }
+        return {name: value for name, value in values.items() if value}
 
     def identifiers_text(self):
         return ", ".join(f"{code} {value}" for code, value in self.identifiers)
@@ -210,6 +226,29 @@ def parse_identifiers(record) -> tuple:
     return tuple(found)
 
 
+def parse_parent(record, key):
+    """``(type code, value)`` of ``parent1_identifier`` / ``parent2_identifier``, else None.
+
+    The CRVS_Person vocabulary's ``Identifier``; the older PersonRecord spelling
+    (``identifier`` for the value) is read too. A parent identifier that is not
+    readable is ignored: it does not make the person's own record invalid.
+    """
+    raw = record.get(key)
+    if isinstance(raw, list):
+        raw = raw[0] if len(raw) == 1 else None
+    if not isinstance(raw, dict):
+        return None
+    id_type = raw.get("identifier_type")
+    value = raw.get("identifier_value", raw.get("identifier"))
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(id_type, str) or not id_type.strip():
+        return None
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return (identifier_code(id_type), value.strip())
+
+
 def _name_parts(record):
     name = record.get("name")
     if name in (None, ""):
@@ -264,5 +303,6 @@ def parse_person(record, event, *, today=None) -> CRVSPerson:
         sex=sex,
         birthdate=birthdate,
         death_date=death_date,
+        parents=tuple(parse_parent(record, key) for key in PARENT_KEYS),
         **names,
     )

@@ -452,8 +452,15 @@ class DCIClient:
             self._finish(exchange, start, error=error)
             raise error
         if response.status_code != 200:
+            hint = (
+                ": no token endpoint there. Check the data source's Token URL (empty: the "
+                f"base URL + {OAUTH2_TOKEN_PATH})"
+                if response.status_code in (404, 405)
+                else ""
+            )
             error = RegistryHTTPError(
-                f"The registry's token endpoint answered HTTP {response.status_code}.",
+                f"The registry's token endpoint answered HTTP {response.status_code} at "
+                f"{creds.token_url}{hint}.",
                 http_status=response.status_code,
             )
             self._finish(exchange, start, error=error)
@@ -590,8 +597,12 @@ class DCIClient:
 
     # -- reading answers ----------------------------------------------------------------------
 
-    def _http_error(self, status, body) -> DCIClientError:
-        """A plain-words error for a non-2xx answer (HttpErrorResponse or ERR ACK)."""
+    def _http_error(self, status, body, url=None) -> DCIClientError:
+        """A plain-words error for a non-2xx answer (HttpErrorResponse or ERR ACK).
+
+        ``url``: where the request went, named in the message, with what to check
+        when nothing answers DCI requests there (404, 405).
+        """
         detail = ""
         code = None
         if isinstance(body, dict):
@@ -623,8 +634,19 @@ class DCIClient:
                 http_status=status,
                 code=code,
             )
+        where = f" at {url}" if url else ""
+        if status in (404, 405):
+            return RegistryHTTPError(
+                f"The registry answered HTTP {status}{where}{detail}: no DCI endpoint answers "
+                "there. Check the data source's Base URL (the registry's DCI root, e.g. "
+                "https://crvs.example.org/dci) and the path of this call on its Paths tab.",
+                http_status=status,
+                code=code,
+            )
         return RegistryHTTPError(
-            f"The registry answered HTTP {status}{detail}.", http_status=status, code=code
+            f"The registry answered HTTP {status}{detail}" + (f" (at {url})." if url else "."),
+            http_status=status,
+            code=code,
         )
 
     def _unsigned_note(self, data: dict) -> str | None:
@@ -732,7 +754,7 @@ class DCIClient:
             if exchange.resent and _is_duplicate(status, body):
                 raise _duplicate_error(status)
             if status >= 300:
-                raise self._http_error(status, body)
+                raise self._http_error(status, body, exchange.url)
             if body is None:
                 raise SpecViolation(
                     f"The registry's answer is not JSON (HTTP {status}, {len(raw)} bytes): "
@@ -903,19 +925,19 @@ class DCIClient:
             if status >= 300 and not (
                 isinstance(body, dict) and isinstance(body.get("message"), dict)
             ):
-                raise self._http_error(status, body)
+                raise self._http_error(status, body, exchange.url)
             try:
                 ack = parse_ack(body).message
             except DCIError as exc:
                 if status >= 300:
-                    raise self._http_error(status, body) from exc
+                    raise self._http_error(status, body, exchange.url) from exc
                 raise SpecViolation(
                     "The registry's acknowledgement does not follow the DCI 1.0.0 spec: "
                     f"{exc.message}"
                 ) from exc
             exchange.correlation_id = ack.correlation_id
             if status in (401, 403):
-                raise self._http_error(status, body)
+                raise self._http_error(status, body, exchange.url)
             if ack.ack_status == AckStatus.ERR:
                 raise self._ack_error(body)
         except DCIClientError as error:

@@ -13,6 +13,8 @@ _logger = logging.getLogger(__name__)
 DEFAULT_PAYLOAD_LIMIT = 256 * 1024
 DEFAULT_RETENTION_DAYS = 90
 RETENTION_DAYS = "spp_dci_client.log_retention_days"
+#: Key of a log entry's values (not a field): the transaction a refused callback named.
+REFUSED_TRANSACTION = "_refused_transaction_id"
 
 
 class SppDciClientExchangeLog(models.Model):
@@ -141,23 +143,43 @@ class SppDciClientExchangeLog(models.Model):
         if pending is not None:
             pending.extend(vals_list)  # payloads are prepared once, when they are written
             return []
+        refusals = []
         for vals in vals_list:
             for key in ("request_payload", "response_payload"):
                 if key in vals:
                     vals[key] = self._dci_payload(vals[key])
+            # a refused callback naming one of our transactions (see _dci_write_incoming)
+            refused_txn = vals.pop(REFUSED_TRANSACTION, None)
+            if refused_txn:
+                refusals.append((refused_txn, vals.get("action"), vals.get("error")))
         try:
             with self.env.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                return env[self._name].create(vals_list).ids
+                ids = env[self._name].create(vals_list).ids
+                if refusals:
+                    try:
+                        with cr.savepoint():
+                            env["spp.dci.client.transaction"]._dci_note_refusals(refusals)
+                    except Exception:  # the log entry matters more than the note
+                        _logger.exception("DCI client: could not note refused callbacks")
+                return ids
         except Exception:
             _logger.exception("DCI client: could not write %d exchange log entries", len(vals_list))
             return []
 
     @api.model
-    def _dci_record_exchange(self, exchange, data_source=None, *, defer=False):
-        """Log a :class:`~..client.service.Exchange` reported by the client service."""
+    def _dci_record_exchange(
+        self, exchange, data_source=None, *, defer=False, refused_transaction_id=None
+    ):
+        """Log a :class:`~..client.service.Exchange` reported by the client service.
+
+        ``refused_transaction_id``: a refused callback named this transaction of ours;
+        the refusal is noted on it (``_dci_note_refusals``) with the entry.
+        """
+        extra = {REFUSED_TRANSACTION: refused_transaction_id} if refused_transaction_id else {}
         return self._dci_record(
             {
+                **extra,
                 "direction": exchange.direction,
                 "data_source_ref": data_source.id if data_source else False,
                 "data_source_name": data_source.name if data_source else False,

@@ -150,14 +150,25 @@ class SppDciClientReceiver(models.AbstractModel):
 
     @api.model
     def _dci_log_answer(
-        self, action, data, *, url, status, answer, start=None, hook=None, address=None
+        self,
+        action,
+        data,
+        *,
+        url,
+        status,
+        answer,
+        start=None,
+        hook=None,
+        address=None,
+        claimed_transaction_id=None,
     ):
         """Exchange log entry of an answered callback (called by the receiver middleware).
 
         ``hook`` is what our hook recorded, empty when the DCI app answered
         before it ran (bad token, unknown sender, signature, message_ts...).
         ``data`` is None for a caller that did not authenticate; ``address``
-        is the caller's IP address.
+        is the caller's IP address; ``claimed_transaction_id`` the transaction_id
+        the body of an unauthenticated caller names (read for that only).
         """
         hook = hook or {}
         refusal = hook.get("refusal")
@@ -178,11 +189,32 @@ class SppDciClientReceiver(models.AbstractModel):
         if source is None and sender_id:
             source = sources.search([("registry_sender_id", "=", sender_id)], limit=1)
         return self._dci_write_incoming(
-            action, data, url=url, source=source, start=start, refusal=refusal, address=address
+            action,
+            data,
+            url=url,
+            source=source,
+            start=start,
+            refusal=refusal,
+            address=address,
+            claimed_transaction_id=claimed_transaction_id,
         )
 
     @api.model
-    def _dci_write_incoming(self, action, data, *, url, source, start, refusal, address=None):
+    def _dci_write_incoming(
+        self,
+        action,
+        data,
+        *,
+        url,
+        source,
+        start,
+        refusal,
+        address=None,
+        claimed_transaction_id=None,
+    ):
+        """One exchange log entry of a received callback; a refusal is noted on the
+        open transaction it names (the message's, else what an anonymous body claims,
+        which is not written in the entry: nothing an unauthenticated caller sent is)."""
         exchange = Exchange(
             action=str(action),
             url=url or "",
@@ -198,14 +230,16 @@ class SppDciClientReceiver(models.AbstractModel):
         if start is not None:
             exchange.duration_ms = int((time.monotonic() - start) * 1000)
         exchange.http_status = 200
+        refused_transaction_id = None
         if refusal is not None:
             code, text, http_status = refusal
             exchange.status = "refused"
             exchange.error_kind = "refused"
             exchange.error = f"{code}: {text}" if text else code
             exchange.http_status = http_status
+            refused_transaction_id = exchange.transaction_id or claimed_transaction_id
         return self.env["spp.dci.client.exchange.log"]._dci_record_exchange(
-            exchange, source or None, defer=True
+            exchange, source or None, defer=True, refused_transaction_id=refused_transaction_id
         )
 
     # -- processing (queue job of the server's inbox) -----------------------------------

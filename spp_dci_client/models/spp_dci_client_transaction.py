@@ -89,6 +89,17 @@ class SppDciClientTransaction(models.Model):
         "last page ({'pages': [1, 2], 'last': 3}).",
     )
 
+    # Callbacks we refused that named this transaction: a note, never a state change.
+    refusal_count = fields.Integer(
+        string="Callbacks Refused",
+        readonly=True,
+        help="Callbacks naming this transaction that our receiver refused (no or a bad "
+        "bearer token, a signature that does not verify, another correlation id...). "
+        "The transaction keeps waiting: only an accepted callback answers it.",
+    )
+    last_refusal_at = fields.Datetime(string="Last Refused At", readonly=True)
+    last_refusal_reason = fields.Text(string="Why It Was Refused", readonly=True)
+
     _transaction_id_unique = models.Constraint(
         "UNIQUE(transaction_id)", "Transaction ids are unique."
     )
@@ -147,15 +158,85 @@ class SppDciClientTransaction(models.Model):
         self.write(vals)
 
     @api.model
+    def _dci_note_refusals(self, refusals):
+        """Record refused callbacks on the open transactions they name (one search).
+
+        ``refusals``: ``[(transaction_id, action, reason)]``; ``reason`` is our own
+        answer (code and message), never text from the caller. Trust rule: a
+        transaction_id is a random UUID we sent only to its registry, so naming
+        one is no proof of anything; a refused callback only adds this note (and
+        tells the requester once), it never changes the state, deadline,
+        correlation id or records. Anonymous callers are bounded by the DCI app's
+        per-address refusal limit (its 429s are not recorded).
+        """
+        by_txn = {}
+        for transaction_id, action, reason in refusals:
+            if isinstance(transaction_id, str) and transaction_id:
+                by_txn.setdefault(transaction_id, []).append((action, reason))
+        if not by_txn:
+            return self.browse()
+        transactions = self.search(
+            [("transaction_id", "in", list(by_txn)), ("state", "in", OPEN_STATES)]
+        )
+        now = fields.Datetime.now()
+        for transaction in transactions:
+            notes = [
+                (action, reason)
+                for action, reason in by_txn[transaction.transaction_id]
+                if action == CALLBACK_OF.get(transaction.action)
+            ]
+            if not notes:
+                continue
+            first = not transaction.refusal_count
+            transaction.write(
+                {
+                    "refusal_count": transaction.refusal_count + len(notes),
+                    "last_refusal_at": now,
+                    "last_refusal_reason": notes[-1][1],
+                }
+            )
+            if first and transaction.user_id:
+                transaction._dci_tell_requester(notes[-1][1])
+        return transactions
+
+    def _dci_tell_requester(self, reason):
+        """A sticky notice on the requester's screen: their answer was refused at our door."""
+        self.user_id._bus_send(
+            "simple_notification",
+            {
+                "type": "warning",
+                "sticky": True,
+                "title": self.env._("A callback from %s was refused", self.data_source_id.name),
+                "message": self.env._(
+                    "The answer to %(what)s (transaction %(txn)s) came back and was refused: "
+                    "%(reason)s. The request keeps waiting until its deadline; see DCI > "
+                    "Client > Pending Transactions, and ask an administrator to check how "
+                    "the registry authenticates its callbacks.",
+                    what=self.description or self.action,
+                    txn=self.transaction_id,
+                    reason=reason,
+                ),
+            },
+        )
+
+    @api.model
     def _cron_expire(self):
         """Pending transactions past their deadline expire (no callback will be accepted)."""
-        self.search([("state", "in", OPEN_STATES), ("deadline", "<", fields.Datetime.now())]).write(
-            {
-                "state": "expired",
-                "status_reason": "No callback before the deadline.",
-                "completed_at": fields.Datetime.now(),
-            }
+        expired = self.search(
+            [("state", "in", OPEN_STATES), ("deadline", "<", fields.Datetime.now())]
         )
+        refused = expired.filtered("refusal_count")
+        values = {"state": "expired", "completed_at": fields.Datetime.now()}
+        (expired - refused).write({**values, "status_reason": "No callback before the deadline."})
+        for transaction in refused:  # say why the answer never got in
+            transaction.write(
+                {
+                    **values,
+                    "status_reason": f"No accepted callback before the deadline: "
+                    f"{transaction.refusal_count} refused, the last one because "
+                    f"{transaction.last_refusal_reason}",
+                }
+            )
 
     def action_cancel(self):
         self.filtered(lambda t: t.state in OPEN_STATES).write(

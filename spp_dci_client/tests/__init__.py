@@ -4,6 +4,7 @@ from . import (
     test_client_errors,
     test_client_http_signatures,
     test_client_pages,
+    test_client_refused_callbacks,
     test_client_resend,
     test_client_sync,
     test_exchange_log,

@@ -28,6 +28,18 @@ class TestAnswerChecks(DCIClientHttpCase):
         )
         return caught.exception
 
+    def test_not_found_names_the_url_and_what_to_check(self):
+        """A 404 says which URL answered it and where to fix it (base URL, Paths tab)."""
+        self.stub.no_txn_status = True  # the registry serves no txn/status path
+        with self.assertRaisesRegex(DCIClientUserError, "HTTP 404") as caught:
+            self.source._dci_sync_txn_status("txn-0001")
+        error = caught.exception
+        self.assertEqual(error.kind, "http")
+        self.assertIn(f"HTTP 404 at {self.stub.url}/registry/sync/txn/status", str(error))
+        self.assertIn("Check the data source's Base URL", str(error))
+        self.assertIn("Paths tab", str(error))
+        self.assertEqual(error.error.http_status, 404)
+
     def test_forged_signature(self):
         self.stub.mode = "forged"
         self.assertRefused("signature", "does not match its content")
@@ -193,7 +205,7 @@ class TestConnectionButton(DCIClientHttpCase):
         self.env.flush_all()
         self.env.cr.flush()  # the data source was configured before
         self.source.write({"base_url": self.source.base_url + "/", "timeout": 5})
-        ok, message, _kind = self.check()
+        _ok, _message, _kind = self.check()
         self.env.flush_all()
         self.env.cr.flush()
         self.env.invalidate_all()
@@ -207,8 +219,10 @@ class TestConnectionButton(DCIClientHttpCase):
         self.env.cr.flush()
         self.env.invalidate_all()
         texts = " ".join(
-            [*self.source.message_ids.mapped("body")]
-            + self.source.message_ids.tracking_value_ids.mapped("new_value_char")
+            [
+                *self.source.message_ids.mapped("body"),
+                *self.source.message_ids.tracking_value_ids.mapped("new_value_char"),
+            ]
         )
         self.assertNotIn("a-new-secret-never-shown", texts)
 

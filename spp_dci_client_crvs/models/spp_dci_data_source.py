@@ -1,10 +1,8 @@
 # Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 import logging
 
-import psycopg2
-
 from odoo import fields, models
-from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 from odoo.addons.spp_dci_client.client.service import next_page_number, records_of
 from odoo.addons.spp_dci_client.models.spp_dci_data_source import DCIClientUserError
 from odoo.addons.spp_dci_server.services.concurrency import RETRYABLE, job_retry
@@ -14,6 +12,9 @@ from .. import mapping
 from ..importer import CRVSUpsert
 
 _logger = logging.getLogger(__name__)
+
+#: First key of the advisory lock a page job holds on its run (the second is the run id).
+RUN_LOCK = 0x43525653  # "CRVS"
 
 
 class SppDciDataSource(models.Model):
@@ -171,40 +172,45 @@ class SppDciDataSource(models.Model):
         run = self.env["spp.dci.crvs.import"].sudo().browse(run_id).exists()
         if not run:
             return f"import {run_id} no longer exists"
-        # one page job per run at a time (a resume while a job is still queued, a requeue)
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    "SELECT id FROM spp_dci_crvs_import WHERE id = %s FOR UPDATE NOWAIT", [run.id]
-                )
-        except psycopg2.errors.LockNotAvailable as exc:
-            raise RetryableJobError("another page job of this import is running", 10) from exc
+        # One page job per run at a time (a resume while a job is still queued, a requeue).
+        # An advisory lock, not a row lock: a failure is recorded on the run from another
+        # transaction before this one is rolled back (see below).
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [RUN_LOCK, run.id])
+        if not self.env.cr.fetchone()[0]:
+            raise RetryableJobError("another page job of this import is running", 10)
         run.invalidate_recordset()
-        if run.state != "running" or run.next_page != page:
+        # the failed page job requeued from the Job Queue continues the run, as Resume does
+        requeued = run.state == "failed" and run.next_page == page
+        if not requeued and (run.state != "running" or run.next_page != page):
             return f"{run.name}: page {page} already imported"
         event = run.event_type
         criteria = self._crvs_criteria(event, run.date_from, run.date_to)
         upsert = CRVSUpsert(self.env(su=True), run)
         try:
+            # in the page's savepoint: a failure leaves no row lock on the run behind
             with self.env.cr.savepoint(), self._dci_client() as client:
+                if requeued:
+                    run.write({"state": "running", "error": False, "finished_at": False})
                 item = client.search_page(criteria, page, page_size=run.page_size)
                 if item is not None:
                     self._crvs_apply_page(run, upsert, item, event)
         except RETRYABLE as exc:  # a concurrent transaction: queue_job runs this page again
             raise job_retry(exc) from exc
         except DCIClientUserError as exc:
-            # the pages before stay imported; "Resume" continues from this one
-            run.write(
-                {
-                    "state": "failed",
-                    "error": f"Page {page}: {exc}",
-                    "finished_at": fields.Datetime.now(),
-                }
+            # The pages before stay imported; "Resume" (or requeuing this job) continues
+            # from this one. The failure is written in its own committed transaction,
+            # then raised: queue_job rolls this one back and marks the job failed with
+            # the reason, so the Job Queue's Failed filter shows it.
+            error = f"Page {page}: {exc}"
+            self._dci_independent_write(
+                run._name,
+                run.id,
+                {"state": "failed", "error": error, "finished_at": fields.Datetime.now()},
             )
             _logger.warning(
                 "DCI CRVS import %s stopped at page %s (resumable): %s", run.id, page, exc
             )
-            return f"{run.name}: {run.summary()}"
+            raise FailedJobError(f"{run.name} stopped, resumable: {error}") from exc
         if item is None or next_page_number(item) is None:  # an empty answer: no more records
             self._crvs_finish(run)
         else:

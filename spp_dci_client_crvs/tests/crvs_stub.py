@@ -10,13 +10,23 @@ crvs bundle describes them ("search ... birth, death events").
 
 from odoo.addons.spp_dci_client.tests.registry_stub import StubRegistry
 
+from ..mapping import PARENT_KEYS
+
 SPEC = "crvs"
 
 
 def crvs_person(
-    identifiers, *, given=None, surname=None, second=None, sex=None, birth=None, death=None
+    identifiers,
+    *,
+    given=None,
+    surname=None,
+    second=None,
+    sex=None,
+    birth=None,
+    death=None,
+    parents=(),
 ):
-    """A CRVS_Person as the crvs bundle's example writes it."""
+    """A CRVS_Person as the crvs bundle's example writes it; ``parents``: ``[(type, value)]``."""
     record = {
         "@context": {"@vocab": "https://schema.spdci.org/core/v1"},
         "@type": "CRVS_Person",
@@ -29,6 +39,8 @@ def crvs_person(
         "birth_date": birth,
         "death_date": death or "",
     }
+    for key, (id_type, value) in zip(PARENT_KEYS, parents, strict=False):
+        record[key] = {"@type": "Identifier", "identifier_type": id_type, "identifier_value": value}
     record["name"] = {k: v for k, v in record["name"].items() if v is not None}
     return {k: v for k, v in record.items() if v is not None}
 

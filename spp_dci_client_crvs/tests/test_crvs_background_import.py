@@ -4,6 +4,9 @@
 from datetime import timedelta
 
 from odoo import fields
+from odoo.addons.queue_job.controllers.main import RunJobController
+from odoo.addons.queue_job.exception import FailedJobError
+from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
@@ -35,6 +38,22 @@ class TestCRVSBackgroundImport(CRVSHttpCase):
         while trap.enqueued_jobs:
             pages.append(self.perform_one(trap)[1])
         return pages
+
+    def perform_failing(self, trap):
+        """Run the queued page jobs until one fails: it raises (queue_job marks it failed)."""
+        pages = []
+        # not assertRaises: it rolls back what the block wrote, the pages before included
+        try:
+            while trap.enqueued_jobs:
+                pages.append(trap.enqueued_jobs[0].args[1])
+                trap.perform_enqueued_jobs()
+        except FailedJobError as exc:
+            caught = exc
+        else:
+            self.fail(f"no page job failed (pages {pages})")
+        self.env.invalidate_all()
+        self.assertFalse(trap.enqueued_jobs, "no page is queued after the failed one")
+        return pages, str(caught)
 
     def test_one_job_per_page_with_progress(self):
         with trap_jobs() as trap:
@@ -76,7 +95,9 @@ class TestCRVSBackgroundImport(CRVSHttpCase):
         self.stub.fail_after = 1  # page 1 is fine, page 2 comes forged
         with trap_jobs() as trap, mute_logger(IMPORT_LOGGER):
             run = self.start("birth", JANUARY, trap)
-            self.assertEqual(self.perform_all(trap), [1, 2])
+            pages, reason = self.perform_failing(trap)
+        self.assertEqual(pages, [1, 2])
+        self.assertIn(f"{run.name} stopped, resumable: Page 2:", reason)
         self.assertEqual(run.state, "failed")
         self.assertIn("Page 2:", run.error)
         self.assertIn("does not match its content", run.error)
@@ -129,7 +150,7 @@ class TestCRVSBackgroundImport(CRVSHttpCase):
         self.stub.mode = "garbage"
         with trap_jobs() as trap, mute_logger(IMPORT_LOGGER):
             run = self.start("death", FEBRUARY, trap)
-            self.perform_all(trap)
+            self.perform_failing(trap)
         self.assertEqual((run.state, run.next_page), ("failed", 1))
         outsider = new_test_user(self.env, login="crvs_resume_outsider", groups="base.group_user")
         with trap_jobs() as trap, self.assertRaises(AccessError):
@@ -169,3 +190,43 @@ class TestCRVSBackgroundImport(CRVSHttpCase):
             self.env.invalidate_all()
         self.assertEqual(sum(again.mapped("record_count")), 0)
         self.assertEqual(len(self.env["spp.registry.id"].search([("value", "=", "BRN-1001")])), 1)
+
+    def test_failed_page_ends_a_failed_queue_job(self):
+        """Run by queue_job's own runner, the failed page's job ends failed with the reason."""
+        self.stub.mode = "garbage"
+        run = self.start("death", FEBRUARY, None)
+        record = self.env["queue.job"].search(
+            [("method_name", "=", "_crvs_import_page_job"), ("state", "=", "pending")]
+        )
+        self.assertEqual(len(record), 1)
+        job = Job.load(self.env, record.uuid)
+        job.set_started()
+        job.store()
+        with mute_logger(IMPORT_LOGGER, "odoo.addons.queue_job.controllers.main"):
+            try:
+                RunJobController._runjob(self.env, job)
+            except FailedJobError:
+                pass
+            else:
+                self.fail("the page job did not fail")
+        self.env.invalidate_all()
+        self.assertEqual(record.state, "failed")
+        self.assertEqual(record.exc_name, "odoo.addons.queue_job.exception.FailedJobError")
+        self.assertIn(f"{run.name} stopped, resumable: Page 1:", record.exc_message)
+        self.assertIn("not JSON", record.exc_message)
+
+    def test_requeued_failed_job_resumes(self):
+        """Requeuing the failed page job from the Job Queue continues the run, once."""
+        self.stub.fail_after = 1
+        with trap_jobs() as trap, mute_logger(IMPORT_LOGGER):
+            run = self.start("birth", JANUARY, trap)
+            self.perform_failing(trap)
+        self.assertEqual((run.state, run.next_page), ("failed", 2))
+        self.stub.fail_after, self.stub.mode = None, "ok"
+        with trap_jobs() as trap:
+            self.source._crvs_import_page_job(run.id, 2)  # what the requeued job runs
+            self.env.invalidate_all()
+            self.assertEqual((run.state, run.next_page, run.error), ("running", 3, False))
+            self.assertEqual(self.perform_all(trap), [3])
+        self.assertEqual(run.state, "done")
+        self.assertCounts(run, created=3, updated=1, skipped=4)

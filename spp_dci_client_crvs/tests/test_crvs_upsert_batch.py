@@ -46,10 +46,10 @@ class TestCRVSUpsertBatch(CRVSHttpCase):
         self.assertEqual(len(created), 20)
         domain = [("res_id", "in", created.ids)]
         self.assertFalse(
-            self.env["mail.message"].search_count([("model", "=", "res.partner")] + domain)
+            self.env["mail.message"].search_count([("model", "=", "res.partner"), *domain])
         )
         self.assertFalse(
-            self.env["mail.followers"].search_count([("res_model", "=", "res.partner")] + domain)
+            self.env["mail.followers"].search_count([("res_model", "=", "res.partner"), *domain])
         )
 
     def test_same_person_twice_in_a_page(self):

@@ -1,1 +1,1 @@
-from . import spp_dci_crvs_import_wizard
+from . import spp_dci_crvs_import_wizard, spp_dci_crvs_verify_wizard

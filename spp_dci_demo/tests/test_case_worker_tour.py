@@ -2,8 +2,8 @@
 """The case worker's path in a real browser (headless Chromium): one Odoo tour.
 
 static/tests/tours/case_worker_tour.js opens a generated registrant, checks
-the IBR and the disability registry and imports the CRVS births of the last 30
-days, waiting at each step for what the screen shows; the demo registries
+the IBR and the disability registry, verifies them with the CRVS and imports
+the CRVS births of the last 30 days, waiting at each step for what the screen shows; the demo registries
 answer over HTTP from a second Odoo process on this database
 (registry_process.py). Afterwards the test reads what the clicks stored.
 
@@ -64,6 +64,10 @@ class TestCaseWorkerTour(DemoCase):
         self.assertEqual(person.ibr_enrolment_ids.programme_identifier, "PWD-CG")
         self.assertTrue(person.dr_is_disabled)
         self.assertEqual(person.dr_disability_info_ids.impairment_type, "3")
+        # Verify with CRVS asked the demo CRVS, which records the person as we do
+        verify = self.env["spp.dci.crvs.verify.wizard"].search([("partner_id", "=", person.id)])
+        self.assertEqual(verify.mapped("state"), ["same"])
+        self.assertEqual(verify.create_uid, self.case_worker)
         run = self.env["spp.dci.crvs.import"].search([]) - imports_before
         self.assertEqual((run.state, run.created_count, run.updated_count), ("done", 2, 1))
         self.assertEqual(run.create_uid, self.case_worker)

@@ -106,7 +106,25 @@ registry.category("web_tour.tours").add("spp_dci_demo_case_worker", {
                 ":contains(Mobility):contains(Severe):contains(A lot difficulty)",
         },
 
-        // 4. Verify with CRVS: the step of the Verify with CRVS wizard goes here.
+        // 4. Verify with CRVS: the civil registry records this person as we do
+        {
+            content: "Verify with CRVS",
+            trigger: ".o_form_view button[name=action_dci_verify_crvs]",
+            run: "click",
+        },
+        {
+            content: "The CRVS agrees, field by field",
+            trigger: `.modal .alert-success:contains(records ${TOUR_NAME} as this registry does)`,
+        },
+        {
+            content: "Close the comparison",
+            trigger: ".modal .modal-footer button:contains(Close)",
+            run: "click",
+        },
+        {
+            content: "Back on the form",
+            trigger: "body:not(:has(.modal)) .o_form_view button[name=action_dci_verify_crvs]",
+        },
 
         // 5. Run an import: DCI > Client > Import from CRVS, births of the last 30 days, now
         {

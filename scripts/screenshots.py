@@ -290,7 +290,16 @@ def main():
             args.out / "data-source-crvs.png",
             ".o_form_view .o_field_widget[name=base_url]",
         )
-        # the DCI overview (dashboard), when the suite has one: add its screen here
+        browser.shoot(
+            f"{base}/action-spp_dci_server.action_dci_overview",
+            args.out / "dci-overview.png",
+            ".o_form_view .oe_button_box .o_stat_info",
+        )
+        browser.shoot(
+            f"{base}/action-spp_dci_client.action_spp_dci_check_run",
+            args.out / "registrant-checks.png",
+            ".o_list_view",
+        )
     finally:
         browser.close()
 

@@ -29,7 +29,7 @@ class SppDciCheckRun(models.Model):
     registrant_count = fields.Integer(string="Registrants", readonly=True)
     batch_ids = fields.One2many("spp.dci.check.batch", "run_id", string="Batches", readonly=True)
     state = fields.Selection(STATES, compute="_compute_progress", search="_search_state")
-    batch_count = fields.Integer(string="Batches", compute="_compute_progress")
+    batch_count = fields.Integer(string="Batch Count", compute="_compute_progress")
     batch_done = fields.Integer(string="Batches Done", compute="_compute_progress")
     batch_failed = fields.Integer(string="Batches Failed", compute="_compute_progress")
     checked_count = fields.Integer(string="Checked", compute="_compute_progress")
@@ -106,7 +106,7 @@ class SppDciCheckBatch(models.Model):
     partner_ids = fields.Many2many(
         "res.partner", "spp_dci_check_batch_partner_rel", string="Registrants", readonly=True
     )
-    partner_count = fields.Integer(string="Registrants", readonly=True)
+    partner_count = fields.Integer(string="Registrant Count", readonly=True)
     state = fields.Selection(
         [("queued", "Queued"), ("done", "Done")], default="queued", required=True, readonly=True
     )

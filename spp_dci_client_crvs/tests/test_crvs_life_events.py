@@ -173,7 +173,8 @@ class TestCRVSLifeEvents(CRVSHttpCase):
         self.assertGroupSize(self.sow, 1)
         self.assertEqual(self.current_members(self.sow), self.aissatou)
         self.assertEqual(
-            run.line_ids.detail, "death_date, +DRN; group membership ended: Sow household"
+            run.line_ids.detail,
+            "death date (empty) → 2025-02-10, new DRN DRN-3001; group membership ended: Sow household",
         )
         again = self.import_run("death", FEBRUARY)
         self.assertCounts(again, unchanged=1)

@@ -26,6 +26,7 @@ from odoo.addons.spp_dci.dci.query import (
 )
 from odoo.addons.spp_dci.dci.schemas.common import format_timestamp
 from odoo.addons.spp_dci_server.models.spp_dci_registry import RecordType
+from odoo.tools import SQL
 
 PERSON = "Person"
 MEMBER = "Member"
@@ -139,6 +140,33 @@ IDENTIFIER_FIELDS = ("partner_id", "id_type_id", "value")
 GROUP_DOMAIN = (("is_registrant", "=", True), ("is_group", "=", True))
 
 
+class _Code:
+    """A related record as the serializers read it: ``.code``."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code):
+        self.code = code or False
+
+
+class _IndividualRow:
+    """One individual read in SQL, with the attributes the serializers read of a
+    ``res.partner`` record (an empty column reads ``False``, as on a record)."""
+
+    def __init__(self, row):
+        columns = iter(row)
+        self.id = next(columns)
+        for name in _ROW_FIELDS:
+            setattr(self, name, next(columns) or False)
+        self.state_id = _Code(next(columns))
+        self.country_id = _Code(next(columns))
+        self.identifiers = next(columns) or []
+
+
+#: The stored columns of INDIVIDUAL_FIELDS (state and country are read by their code).
+_ROW_FIELDS = tuple(f for f in INDIVIDUAL_FIELDS if f not in ("state_id", "country_id"))
+
+
 class SppDciRegistrySocial(models.AbstractModel):
     _name = "spp.dci.registry.social"
     _inherit = "spp.dci.registry"
@@ -197,6 +225,50 @@ class SppDciRegistrySocial(models.AbstractModel):
         if model_name == "spp.registry.id":
             return frozenset(IDENTIFIER_FIELDS)
         return super()._dci_serialised_fields(model_name)
+
+    @api.model
+    def _dci_identifier_records(self, spec, id_key, value):
+        """Persons and Members by identifier: one indexed read in SQL, the identifiers
+        and address codes in the same statement (``_dci_serialize`` reads three).
+
+        The ``(id_type_id, value)`` unique index finds at most one registrant.
+        """
+        if spec.name not in (PERSON, MEMBER) or spec.model != "res.partner":
+            return None
+        from_clause, where = self._dci_base_query(spec.name)
+        partner = SQL.identifier("res_partner")
+        columns = SQL(", ").join(SQL.identifier("res_partner", name) for name in _ROW_FIELDS)
+        rows = self.env.execute_query(
+            SQL(
+                """SELECT %(partner)s.id, %(columns)s, dci_state.code, dci_country.code,
+                          (SELECT json_agg(json_build_array(i.id_type_id, i.value) ORDER BY i.id)
+                             FROM spp_registry_id i WHERE i.partner_id = %(partner)s.id)
+                     FROM %(from)s
+                LEFT JOIN res_country_state dci_state ON dci_state.id = %(partner)s.state_id
+                LEFT JOIN res_country dci_country ON dci_country.id = %(partner)s.country_id
+                    WHERE %(where)s AND %(partner)s.id IN (
+                          SELECT partner_id FROM spp_registry_id
+                           WHERE id_type_id = %(type)s AND value = %(value)s)
+                 ORDER BY %(partner)s.id""",
+                partner=partner,
+                columns=columns,
+                where=where,
+                type=id_key,
+                value=value,
+                **{"from": from_clause},
+            )
+        )
+        people = [_IndividualRow(row) for row in rows]
+        codes = {type_id: code for code, type_id, _active in self._dci_identifier_type_map()}
+        identifiers = {
+            person.id: [
+                {"@type": "Identifier", "identifier_type": codes.get(t), "identifier_value": v}
+                for t, v in person.identifiers
+            ]
+            for person in people
+        }
+        serialize = self._dci_member if spec.name == MEMBER else self._dci_person
+        return [{"@context": CONTEXT, **serialize(person, identifiers)} for person in people]
 
     # --- serialisation: one query per relation for the whole page, never per record ---
 

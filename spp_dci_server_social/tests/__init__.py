@@ -5,6 +5,7 @@ from . import (
     test_default_callback,
     test_error_answers,
     test_headers_signatures,
+    test_identifier_lookup,
     test_install,
     test_pipeline,
     test_receivers,

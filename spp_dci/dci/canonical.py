@@ -4,11 +4,13 @@ The DCI body signature covers a SHA-256 digest of ``{"header": ..., "message": .
 Sender and receiver must hash the *same bytes*, while the JSON they exchange is
 free-form (whitespace, key order, number spelling). RFC 8785 gives one canonical
 byte string per JSON value, so both sides canonicalise the parsed value and hash
-that. The serialisation itself is done by the ``rfc8785`` package.
+that. Plain JSON is serialised by the standard library's C encoder, which writes the
+same bytes for it; anything else by the ``rfc8785`` package.
 """
 
 import base64
 import hashlib
+import json
 
 import rfc8785
 
@@ -50,13 +52,47 @@ def to_json_data(obj):
     return obj
 
 
+#: I-JSON's integer range (RFC 7493): beyond it RFC 8785 has no canonical form
+_MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _plain(data) -> bool:
+    """Whether ``data`` is JSON whose RFC 8785 form ``json.dumps`` writes byte for byte.
+
+    Objects with ASCII keys (sorted alike by code point and by UTF-16 unit), strings,
+    booleans, null and integers within I-JSON: ``json.dumps`` (C) escapes strings as
+    ECMAScript does (the short escapes, other controls as lowercase ``\\u00xx``,
+    nothing else). A float (ECMAScript number spelling) or anything else is not plain.
+    """
+    if isinstance(data, str) or data is None or data is True or data is False:
+        return True
+    if isinstance(data, dict):
+        return all(
+            isinstance(key, str) and key.isascii() and _plain(value) for key, value in data.items()
+        )
+    if isinstance(data, list):
+        return all(_plain(value) for value in data)
+    return type(data) is int and -_MAX_SAFE_INTEGER <= data <= _MAX_SAFE_INTEGER
+
+
 def canonical_json(obj) -> bytes:
     """Return the RFC 8785 canonical UTF-8 bytes of ``obj``.
 
+    Plain JSON (:func:`_plain`, every DCI message in practice) is written by the C
+    encoder; anything else by the ``rfc8785`` package.
+
     :raises CanonicalizationError: when ``obj`` is not representable in I-JSON.
     """
+    data = to_json_data(obj)
+    if _plain(data):
+        try:
+            return json.dumps(
+                data, ensure_ascii=False, sort_keys=True, separators=(",", ":")
+            ).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: rfc8785 says why it has no canonical form
     try:
-        return rfc8785.dumps(to_json_data(obj))
+        return rfc8785.dumps(data)
     except rfc8785.CanonicalizationError as exc:
         raise CanonicalizationError(str(exc)) from exc
 

@@ -9,6 +9,7 @@ from odoo.addons.spp_dci.dci.schemas.common import DCI_VERSION
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+from ..services import search_limits
 from ..services.totals import totals
 
 _logger = logging.getLogger(__name__)
@@ -272,6 +273,7 @@ class SppDciRegistry(models.AbstractModel):
             domain = Domain.AND([domain, self._dci_company_domain(Model)])
             # One query in the common case: one record more than the page says whether
             # more follow.
+            search_limits.begin(self.env.cr)
             records = Model.search_fetch(
                 domain, list(spec.fetch), order=order, limit=page.limit + 1, offset=page.offset
             )
@@ -314,7 +316,8 @@ class SppDciRegistry(models.AbstractModel):
         ORM adds nothing to one indexed read), with exactly what :meth:`_dci_serialize`
         gives for the records the ORM would find: the record type's base domain, the
         endpoint user's companies and ``active`` included (:meth:`_dci_base_query`),
-        ordered by id. None (the default): the ORM answers.
+        ordered by id; its first statement goes through ``search_limits.first_statement``
+        (the item's time limit). None (the default): the ORM answers.
         """
         return None
 

@@ -26,6 +26,7 @@ from odoo.addons.spp_dci.dci.query import (
 )
 from odoo.addons.spp_dci.dci.schemas.common import format_timestamp
 from odoo.addons.spp_dci_server.models.spp_dci_registry import RecordType
+from odoo.addons.spp_dci_server.services import search_limits
 from odoo.tools import SQL
 
 PERSON = "Person"
@@ -140,30 +141,22 @@ IDENTIFIER_FIELDS = ("partner_id", "id_type_id", "value")
 GROUP_DOMAIN = (("is_registrant", "=", True), ("is_group", "=", True))
 
 
-class _Code:
-    """A related record as the serializers read it: ``.code``."""
-
-    __slots__ = ("code",)
-
-    def __init__(self, code):
-        self.code = code or False
-
-
 class _IndividualRow:
     """One individual read in SQL, with the attributes the serializers read of a
-    ``res.partner`` record (an empty column reads ``False``, as on a record)."""
+    ``res.partner`` record (an empty column reads ``False``, as on a record; state and
+    country are records, read by the ORM only when set, as the ORM path reads them)."""
 
-    def __init__(self, row):
+    def __init__(self, row, env):
         columns = iter(row)
         self.id = next(columns)
         for name in _ROW_FIELDS:
             setattr(self, name, next(columns) or False)
-        self.state_id = _Code(next(columns))
-        self.country_id = _Code(next(columns))
+        self.state_id = env["res.country.state"].browse(next(columns) or ())
+        self.country_id = env["res.country"].browse(next(columns) or ())
         self.identifiers = next(columns) or []
 
 
-#: The stored columns of INDIVIDUAL_FIELDS (state and country are read by their code).
+#: The stored columns of INDIVIDUAL_FIELDS but the address's state and country.
 _ROW_FIELDS = tuple(f for f in INDIVIDUAL_FIELDS if f not in ("state_id", "country_id"))
 
 
@@ -228,8 +221,9 @@ class SppDciRegistrySocial(models.AbstractModel):
 
     @api.model
     def _dci_identifier_records(self, spec, id_key, value):
-        """Persons and Members by identifier: one indexed read in SQL, the identifiers
-        and address codes in the same statement (``_dci_serialize`` reads three).
+        """Persons and Members by identifier: one indexed read in SQL with their
+        identifiers (``_dci_serialize`` reads them in a second query), the item's
+        savepoint and time limit sent with it.
 
         The ``(id_type_id, value)`` unique index finds at most one registrant.
         """
@@ -238,14 +232,15 @@ class SppDciRegistrySocial(models.AbstractModel):
         from_clause, where = self._dci_base_query(spec.name)
         partner = SQL.identifier("res_partner")
         columns = SQL(", ").join(SQL.identifier("res_partner", name) for name in _ROW_FIELDS)
-        rows = self.env.execute_query(
+        cr = self.env.cr
+        query = search_limits.first_statement(
+            cr,
             SQL(
-                """SELECT %(partner)s.id, %(columns)s, dci_state.code, dci_country.code,
+                """SELECT %(partner)s.id, %(columns)s, %(partner)s.state_id,
+                          %(partner)s.country_id,
                           (SELECT json_agg(json_build_array(i.id_type_id, i.value) ORDER BY i.id)
                              FROM spp_registry_id i WHERE i.partner_id = %(partner)s.id)
                      FROM %(from)s
-                LEFT JOIN res_country_state dci_state ON dci_state.id = %(partner)s.state_id
-                LEFT JOIN res_country dci_country ON dci_country.id = %(partner)s.country_id
                     WHERE %(where)s AND %(partner)s.id IN (
                           SELECT partner_id FROM spp_registry_id
                            WHERE id_type_id = %(type)s AND value = %(value)s)
@@ -256,9 +251,12 @@ class SppDciRegistrySocial(models.AbstractModel):
                 type=id_key,
                 value=value,
                 **{"from": from_clause},
-            )
+            ),
         )
-        people = [_IndividualRow(row) for row in rows]
+        self.env.flush_all()  # pending writes of this transaction are read as the ORM reads them
+        cr.execute(query)
+        env = self.sudo().env
+        people = [_IndividualRow(row, env) for row in cr.fetchall()]
         codes = {type_id: code for code, type_id, _active in self._dci_identifier_type_map()}
         identifiers = {
             person.id: [

@@ -56,6 +56,36 @@ def to_json_data(obj):
 _MAX_SAFE_INTEGER = 2**53 - 1
 
 
+class _NotPlain(Exception):
+    pass
+
+
+def _plain_data(obj):
+    """``to_json_data(obj)``, in the same walk checked to be plain JSON (:func:`_plain`).
+
+    :raises _NotPlain: a float, an integer beyond I-JSON, a non-ASCII or non-string key,
+        any other type.
+    """
+    if isinstance(obj, str) or obj is None or obj is True or obj is False:
+        return obj
+    if isinstance(obj, dict):
+        data = {}
+        for key, value in obj.items():
+            if not (isinstance(key, str) and key.isascii()):
+                raise _NotPlain
+            data[key] = _plain_data(value)
+        return data
+    if isinstance(obj, list | tuple):
+        return [_plain_data(value) for value in obj]
+    if type(obj) is int:
+        if -_MAX_SAFE_INTEGER <= obj <= _MAX_SAFE_INTEGER:
+            return obj
+        raise _NotPlain
+    if hasattr(obj, "model_dump"):
+        return _plain_data(obj.model_dump(mode="json", exclude_none=True, by_alias=True))
+    raise _NotPlain
+
+
 def _plain(data) -> bool:
     """Whether ``data`` is JSON whose RFC 8785 form ``json.dumps`` writes byte for byte.
 
@@ -64,15 +94,11 @@ def _plain(data) -> bool:
     ECMAScript does (the short escapes, other controls as lowercase ``\\u00xx``,
     nothing else). A float (ECMAScript number spelling) or anything else is not plain.
     """
-    if isinstance(data, str) or data is None or data is True or data is False:
-        return True
-    if isinstance(data, dict):
-        return all(
-            isinstance(key, str) and key.isascii() and _plain(value) for key, value in data.items()
-        )
-    if isinstance(data, list):
-        return all(_plain(value) for value in data)
-    return type(data) is int and -_MAX_SAFE_INTEGER <= data <= _MAX_SAFE_INTEGER
+    try:
+        _plain_data(data)
+    except _NotPlain:
+        return False
+    return True
 
 
 def canonical_json(obj) -> bytes:
@@ -83,8 +109,11 @@ def canonical_json(obj) -> bytes:
 
     :raises CanonicalizationError: when ``obj`` is not representable in I-JSON.
     """
-    data = to_json_data(obj)
-    if _plain(data):
+    try:
+        data = _plain_data(obj)
+    except _NotPlain:
+        data = to_json_data(obj)
+    else:
         try:
             return json.dumps(
                 data, ensure_ascii=False, sort_keys=True, separators=(",", ":")

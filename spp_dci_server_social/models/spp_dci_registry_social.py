@@ -158,6 +158,8 @@ class _IndividualRow:
 
 #: The stored columns of INDIVIDUAL_FIELDS but the address's state and country.
 _ROW_FIELDS = tuple(f for f in INDIVIDUAL_FIELDS if f not in ("state_id", "country_id"))
+_PARTNER = SQL.identifier("res_partner")
+_ROW_COLUMNS = SQL(", ").join(SQL.identifier("res_partner", name) for name in _ROW_FIELDS)
 
 
 class SppDciRegistrySocial(models.AbstractModel):
@@ -230,8 +232,6 @@ class SppDciRegistrySocial(models.AbstractModel):
         if spec.name not in (PERSON, MEMBER) or spec.model != "res.partner":
             return None
         from_clause, where = self._dci_base_query(spec.name)
-        partner = SQL.identifier("res_partner")
-        columns = SQL(", ").join(SQL.identifier("res_partner", name) for name in _ROW_FIELDS)
         cr = self.env.cr
         query = search_limits.first_statement(
             cr,
@@ -245,8 +245,8 @@ class SppDciRegistrySocial(models.AbstractModel):
                           SELECT partner_id FROM spp_registry_id
                            WHERE id_type_id = %(type)s AND value = %(value)s)
                  ORDER BY %(partner)s.id""",
-                partner=partner,
-                columns=columns,
+                partner=_PARTNER,
+                columns=_ROW_COLUMNS,
                 where=where,
                 type=id_key,
                 value=value,

@@ -123,7 +123,8 @@ def ensure_sender(
     scopes = " ".join(SCOPES) if scopes is None else scopes
 
     key = SigningKey.generate()
-    with Registry(db).cursor() as cr:
+    registry = Registry(db)
+    with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         Sender = env["spp.dci.sender"].with_context(active_test=False, tracking_disable=True)
         sender = Sender.search([("client_id", "=", client_id)])
@@ -157,4 +158,6 @@ def ensure_sender(
         sender._dci_set_secret(secret)
         our_id = env["spp.dci.signing.key"]._dci_sender_id()
         cr.commit()
+    # a server already running drops its cached sender (and keys) at its next request
+    registry.signal_changes()
     return key, our_id

@@ -37,6 +37,7 @@ from http_message_signatures import (
     algorithms,
 )
 
+from .http_signature_base import response_signature
 from .keys import ED25519, RSA_PSS_SHA512, RSA_SHA256, PublicKey, SigningKey
 from .signature import (
     AlgorithmMismatch,
@@ -474,9 +475,28 @@ def sign_response(
     being answered, needed only for components with the ``;req`` flag
     (e.g. ``'"@path";req'``) that bind the response to its request.
     """
-    message = _Response(
-        status_code=int(status), headers=_Headers(headers), request=_request_view(request)
-    )
+    headers = _Headers(headers)
+    if request is None and nonce is None and tag is None and isinstance(key, SigningKey | HmacKey):
+        if ttl is not None and ttl < 0:
+            raise ValueError("ttl must be positive (or None for no expires)")
+        created = _now(now)
+        simple = response_signature(
+            status,
+            headers.items(),
+            body,
+            key,
+            http_algorithm=_http_algorithm(key),
+            covered=covered_components,
+            label=label,
+            key_id=key_id or key.kid,
+            created=created,
+            expires=created + ttl if ttl else None,
+            include_alg=include_alg,
+            digest_algorithm=digest_algorithm,
+        )
+        if simple is not None:
+            return simple
+    message = _Response(status_code=int(status), headers=headers, request=_request_view(request))
     return _sign(
         message,
         body,

@@ -3,12 +3,15 @@
 import base64
 import hashlib
 import json
+import random
 import struct
 
+import rfc8785
 from pydantic import BaseModel, Field
 
 from odoo.addons.spp_dci.dci.canonical import (
     CanonicalizationError,
+    _plain,
     canonical_json,
     digest_sha256,
     to_json_data,
@@ -144,3 +147,55 @@ class TestCanonicalJson(BaseCase):
         model = Query(type="UIN")
         self.assertEqual(to_json_data(model), {"type": "UIN"})
         self.assertEqual(canonical_json({"q": [model]}), b'{"q":[{"type":"UIN"}]}')
+
+    def test_plain_json_written_by_the_c_encoder_as_rfc8785_writes_it(self):
+        """Plain JSON takes the json.dumps path: the same bytes as the rfc8785 package."""
+        rng = random.Random(8785)
+        alphabet = [chr(code) for code in range(0x80)] + [
+            "\u00e9",
+            "\u0085",
+            "\u2028",
+            "\u2029",
+            "\ufeff",
+            "\ue000",
+            "\uffff",
+            "\U0001f600",
+        ]
+
+        def text():
+            return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+
+        def value(depth=0):
+            kind = rng.randrange(7 if depth < 3 else 4)
+            if kind == 0:
+                return text()
+            if kind == 1:
+                return rng.choice((True, False, None))
+            if kind == 2:
+                return rng.randint(-(2**53) + 1, 2**53 - 1)
+            if kind == 3:
+                return rng.choice((0, -1, 2**53 - 1, -(2**53) + 1))
+            if kind in (4, 5):
+                return {
+                    text() if rng.random() < 0.3 else f"k{rng.randrange(9)}": value(depth + 1)
+                    for _ in range(rng.randint(0, 4))
+                }
+            return [value(depth + 1) for _ in range(rng.randint(0, 4))]
+
+        plain = 0
+        for _ in range(3000):
+            data = {"header": value(), "message": value()}
+            plain += _plain(data)
+            self.assertEqual(canonical_json(data), rfc8785.dumps(data))
+        self.assertGreater(plain, 1000)
+        # not plain: left to rfc8785 (floats, big integers, astral keys, lone surrogates)
+        self.assertFalse(_plain({"n": 1.5}))
+        self.assertFalse(_plain({"n": 2**53}))
+        self.assertFalse(_plain({"\U0001f600": 1, "\uffff": 2}))
+        self.assertEqual(
+            canonical_json({"\U0001f600": 1, "\uffff": 2}),
+            rfc8785.dumps({"\U0001f600": 1, "\uffff": 2}),
+        )
+        self.assertEqual(canonical_json({"n": 1.0}), b'{"n":1}')
+        with self.assertRaises(CanonicalizationError):
+            canonical_json({"s": "\ud800"})

@@ -4,6 +4,7 @@ import base64
 
 from cryptography.hazmat.primitives import serialization
 
+from odoo.addons.spp_dci.dci import http_signature
 from odoo.addons.spp_dci.dci.http_signature import (
     DigestMismatch,
     HmacKey,
@@ -15,6 +16,7 @@ from odoo.addons.spp_dci.dci.http_signature import (
     verify_request,
     verify_response,
 )
+from odoo.addons.spp_dci.dci.http_signature_base import response_signature
 from odoo.addons.spp_dci.dci.keys import ED25519, RSA_PSS_SHA512, RSA_SHA256, PublicKey, SigningKey
 from odoo.addons.spp_dci.dci.signature import (
     AlgorithmMismatch,
@@ -566,3 +568,70 @@ class TestHttpSignaturePolicy(BaseCase):
             HmacKey("short", b"too short")
         with self.assertRaises(TypeError):
             sign_request("POST", self.URL, {}, b"", self.ed_key.public_key)
+
+    def test_simple_responses_signed_as_the_library_signs_them(self):
+        """sign_response builds plain response signatures itself: the library's exact bytes."""
+        library = http_signature._sign
+        cases = [
+            (200, {"Content-Type": "application/json"}, {}),
+            (401, {"Content-Type": "application/json", "WWW-Authenticate": "Bearer"}, {}),
+            (
+                429,
+                {"content-type": "application/json", "Retry-After": "7"},
+                {"covered_components": ("@status", "content-type", "retry-after")},
+            ),
+            (200, {"Content-Type": "application/json"}, {"digest_algorithm": "sha-512"}),
+            (200, {"Content-Type": "application/json"}, {"ttl": None, "include_alg": False}),
+            (200, {"Content-Type": "application/json"}, {"label": "dci", "key_id": "other"}),
+        ]
+        for key in (self.ed_key, self.rsa_key, self.hmac_key):
+            for status, headers, options in cases:
+                with self.subTest(key=key.kid, status=status, options=options):
+                    signed = sign_response(status, headers, self.BODY, key, now=self.NOW, **options)
+                    message = http_signature._Response(
+                        status_code=status, headers=http_signature._Headers(headers), request=None
+                    )
+                    options = {
+                        "key_id": None,
+                        "covered_components": http_signature.DEFAULT_RESPONSE_COMPONENTS,
+                        "label": "sig1",
+                        "ttl": 300,
+                        "nonce": None,
+                        "tag": None,
+                        "include_alg": True,
+                        "digest_algorithm": "sha-256",
+                        **options,
+                    }
+                    expected = library(message, self.BODY, key, now=self.NOW, **options)
+                    self.assertEqual(signed, expected)
+                    if options["key_id"] is None:  # signed with our kid: it verifies
+                        verified = {**headers, **signed}
+                        result = verify_response(
+                            status, verified, self.BODY, self.keys.get, now=self.NOW
+                        )
+                        self.assertEqual(result.key_id, key.kid)
+        # what the simple path leaves to the library: same answers as before
+        for headers in (
+            {"Content-Type": " application/json"},  # surrounding whitespace
+            {"Content-Type": "application/json", "Content-Digest": content_digest(self.BODY)},
+            {},  # a covered header missing
+        ):
+            with self.subTest(headers=headers):
+                self.assertIsNone(
+                    response_signature(
+                        200,
+                        list(headers.items()),
+                        self.BODY,
+                        self.ed_key,
+                        http_algorithm="ed25519",
+                        covered=http_signature.DEFAULT_RESPONSE_COMPONENTS,
+                        label="sig1",
+                        key_id="ed-1",
+                        created=self.NOW,
+                        expires=None,
+                        include_alg=True,
+                        digest_algorithm="sha-256",
+                    )
+                )
+        with self.assertRaises(ValueError):  # the library's refusal of a missing header
+            sign_response(200, {}, self.BODY, self.ed_key, now=self.NOW)

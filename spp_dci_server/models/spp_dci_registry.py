@@ -13,10 +13,37 @@ from odoo.addons.spp_dci.dci.query import (
 )
 from odoo.addons.spp_dci.dci.schemas.common import DCI_VERSION
 from odoo.fields import Domain
+from odoo.tools import SQL
 
+from ..services import search_limits
 from ..services.totals import totals
 
 _logger = logging.getLogger(__name__)
+
+
+def identifier_lookup(domain, identifier):
+    """``(type key, value)`` when ``domain`` is exactly one ``idtype-value`` condition.
+
+    That is the domain ``translate_query`` gives for an ``idtype-value`` query (one
+    ``any`` on the identifier lines: type ``=`` key, value ``=`` value); None otherwise.
+    """
+    if identifier is None or len(domain) != 1:
+        return None
+    leaf = domain[0]
+    if not (isinstance(leaf, tuple) and len(leaf) == 3 and leaf[:2] == (identifier.path, "any")):
+        return None
+    conditions = leaf[2]
+    if len(conditions) != 2:
+        return None
+    (type_field, type_op, key), (value_field, value_op, value) = conditions
+    if (type_field, type_op, value_field, value_op) != (
+        identifier.type_field,
+        "=",
+        identifier.value_field,
+        "=",
+    ) or not isinstance(value, str):
+        return None
+    return key, value
 
 
 @dataclass(frozen=True)
@@ -184,6 +211,20 @@ class SppDciRegistry(models.AbstractModel):
         (``rjct.search_criteria.invalid``, checked before any attribute, so the
         attributes never make it ``rjct.filter.invalid`` instead).
         """
+        spec, translated = self._dci_translated(
+            query_type,
+            query,
+            record_type=record_type,
+            entity=entity,
+            reg_record_type=reg_record_type,
+        )
+        return spec, Domain.AND([Domain(list(spec.domain)), Domain(translated.domain)])
+
+    @api.model
+    def _dci_translated(
+        self, query_type, query, *, record_type=None, entity=None, reg_record_type=None
+    ):
+        """``(RecordType, TranslatedQuery)`` of a query (see :meth:`_dci_domain`)."""
         explicit = bool(record_type or entity or reg_record_type)
         if record_type is None:
             record_type = self._dci_resolve_record_type(entity, reg_record_type)
@@ -200,19 +241,20 @@ class SppDciRegistry(models.AbstractModel):
                     )
                 record_type = collection
         translated = self._dci_translate(record_type, query_type, query)
-        spec = self._dci_record_types()[record_type]
-        return spec, Domain.AND([Domain(list(spec.domain)), Domain(translated.domain)])
+        return self._dci_record_types()[record_type], translated
 
     @api.model
     def _dci_search(self, criteria, max_page_size, max_depth=None):
         """Run one ``search_criteria``; return ``(data, pagination)`` dicts.
 
         ``max_depth``: pages must start within that many records (see ``paginate``).
+        An ``idtype-value`` query is answered by :meth:`_dci_identifier_records` when
+        the implementation has that lookup, else (and for every other query) by the ORM.
 
         :raises DCIError: with a SearchStatusReasonCode for this item.
         """
         entity = criteria.response_entity.value if criteria.response_entity else None
-        spec, domain = self._dci_domain(
+        spec, translated = self._dci_translated(
             criteria.query_type,
             criteria.query,
             entity=entity,
@@ -220,32 +262,52 @@ class SppDciRegistry(models.AbstractModel):
         )
         order = translate_sort(criteria.sort, spec.attributes)
         page = paginate(criteria.pagination, max_page_size, max_depth)
-        # What a sender may see is the record type's base domain and attribute allow-list;
-        # the endpoint user's multi-company rule is applied as resolved once per process
-        # (evaluated by the ORM, its parent_of costs a query and a domain walk per search).
-        Model = self.env[spec.model].sudo()
-        domain = Domain.AND([domain, self._dci_company_domain(Model)])
-        # One query in the common case: one record more than the page says whether more follow.
-        records = Model.search_fetch(
-            domain, list(spec.fetch), order=order, limit=page.limit + 1, offset=page.offset
-        )
-        more = len(records) > page.limit
-        records = records[: page.limit]
+        lookup = identifier_lookup(translated.domain, spec.attributes.identifier)
+        found = self._dci_identifier_records(spec, *lookup) if lookup else None
+        if found is not None:
+            more = len(found) > page.offset + page.limit
+            reg_records = found[page.offset : page.offset + page.limit]
+
+            def count():
+                return len(found)
+
+        else:
+            domain = Domain.AND([Domain(list(spec.domain)), Domain(translated.domain)])
+            # What a sender may see is the record type's base domain and attribute
+            # allow-list; the endpoint user's multi-company rule is applied as resolved
+            # once per process (evaluated by the ORM, its parent_of costs a query and a
+            # domain walk per search).
+            Model = self.env[spec.model].sudo()
+            domain = Domain.AND([domain, self._dci_company_domain(Model)])
+            # One query in the common case: one record more than the page says whether
+            # more follow.
+            search_limits.begin(self.env.cr)
+            records = Model.search_fetch(
+                domain, list(spec.fetch), order=order, limit=page.limit + 1, offset=page.offset
+            )
+            more = len(records) > page.limit
+            reg_records = records = records[: page.limit]
+
+            def count():
+                return totals.count(Model, domain)  # once per search, reused by its next pages
+
         if not page.requested and more:
             raise DCIError(
                 SearchStatusReasonCode.SEARCH_TOO_MANY_RECORDS_FOUND,
                 f"more than {page.limit} records match; ask for them page by page "
                 f"(pagination.page_size <= {max_page_size})",
             )
-        if not more and (records or not page.offset):
-            total = page.offset + len(records)  # the last page: no count needed
+        if not more and (reg_records or not page.offset):
+            total = page.offset + len(reg_records)  # the last page: no count needed
         else:
-            total = totals.count(Model, domain)  # once per search, reused by its next pages
+            total = count()
+        if found is None:
+            reg_records = self.sudo()._dci_serialize(spec.name, records)
         data = {
             "version": DCI_VERSION,
             "reg_type": self._dci_reg_type_uri,
             "reg_record_type": spec.name,
-            "reg_records": self.sudo()._dci_serialize(spec.name, records),
+            "reg_records": reg_records,
         }
         pagination = {
             "page_size": page.page_size,
@@ -253,6 +315,36 @@ class SppDciRegistry(models.AbstractModel):
             "total_count": total,
         }
         return data, pagination
+
+    @api.model
+    def _dci_identifier_records(self, spec, id_key, value):
+        """The JSON-LD objects of the ``spec`` records holding the identifier, or None.
+
+        An implementation may answer ``idtype-value`` lookups here in read-only SQL (the
+        ORM adds nothing to one indexed read), with exactly what :meth:`_dci_serialize`
+        gives for the records the ORM would find: the record type's base domain, the
+        endpoint user's companies and ``active`` included (:meth:`_dci_base_query`),
+        ordered by id; its first statement goes through ``search_limits.first_statement``
+        (the item's time limit). None (the default): the ORM answers.
+        """
+        return None
+
+    @api.model
+    @tools.ormcache("self.env.uid", "record_type", "self.env.context.get('active_test', True)")
+    def _dci_base_query(self, record_type):
+        """``(FROM, WHERE)`` SQL of the records a sender may see of ``record_type``.
+
+        The record type's base domain, ``active`` and the endpoint user's companies as
+        the ORM compiles them (sudo: the DCI access rules are these), once per process;
+        its table's alias is its name. Cleared with Odoo's caches (as the companies are).
+        """
+        spec = self._dci_record_types()[record_type]
+        Model = self.env[spec.model].sudo()
+        domain = Domain.AND([Domain(list(spec.domain)), self._dci_company_domain(Model)])
+        query = Model._search(domain)
+        if query.is_empty():
+            return SQL.identifier(Model._table), SQL("FALSE")
+        return query.from_clause, query.where_clause
 
     @api.model
     def _dci_company_domain(self, Model):

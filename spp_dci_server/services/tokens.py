@@ -16,8 +16,10 @@ which must merely agree), checks the signature, then ``iss``, ``aud``,
 import base64
 import binascii
 import json
+import threading
 import time
 import uuid
+from collections import OrderedDict
 
 from odoo.addons.spp_dci.dci.codes import ErrorCode
 from odoo.addons.spp_dci.dci.errors import DCIError
@@ -69,27 +71,13 @@ def _unauthorized(message):
 def verify_token(token, public_keys, *, issuer, audience, now=None, leeway=LEEWAY):
     """Verify ``token`` and return its claims.
 
+    A client sends the same token with every request until it expires: its signature
+    is checked once per process (:data:`_verified`), the claims on every request.
+
     :param public_keys: ``{kid: PublicKey}`` of our active and retiring keys.
     :raises DCIError: ``err.request.unauthorized`` (401) for any problem.
     """
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
-        raise _unauthorized("the access token is not a JWT")
-    header_b64, claims_b64, signature_b64 = token.split(".")
-    try:
-        header = json.loads(_b64decode(header_b64))
-        claims = json.loads(_b64decode(claims_b64))
-        signature = _b64decode(signature_b64)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise _unauthorized("the access token is malformed") from None
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise _unauthorized("the access token is malformed")
-    key = public_keys.get(header.get("kid")) if isinstance(header.get("kid"), str) else None
-    if key is None:
-        raise _unauthorized("the access token was not signed by a key of this server")
-    if header.get("alg") != JWS_ALGORITHMS[key.algorithm] or header.get("typ") != TOKEN_TYPE:
-        raise _unauthorized("the access token header does not match the signing key")
-    if not key.verify(signature, f"{header_b64}.{claims_b64}".encode("ascii")):
-        raise _unauthorized("the access token signature is invalid")
+    claims = _signed_claims(token, public_keys)
     current = int(now if now is not None else time.time())
     exp, nbf = claims.get("exp"), claims.get("nbf", claims.get("iat"))
     if not isinstance(exp, int) or not isinstance(nbf, int):
@@ -103,3 +91,66 @@ def verify_token(token, public_keys, *, issuer, audience, now=None, leeway=LEEWA
     if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("scope"), str):
         raise _unauthorized("the access token has no subject or scope")
     return claims
+
+
+class _VerifiedTokens:
+    """Tokens whose signature verified, with the key that verified it (bounded, LRU).
+
+    A hit counts only while that same key object is still among our public keys: a
+    key retired or revoked clears Odoo's caches (every worker: registry signalling),
+    which gives new key objects, so the token is verified again - or refused.
+    """
+
+    def __init__(self, size=4096):
+        self.size = size
+        self._lock = threading.Lock()
+        self._tokens = OrderedDict()
+
+    def get(self, token, public_keys):
+        with self._lock:
+            found = self._tokens.get(token)
+            if found is None:
+                return None
+            kid, key, claims = found
+            if public_keys.get(kid) is not key:
+                del self._tokens[token]
+                return None
+            self._tokens.move_to_end(token)
+            return claims
+
+    def add(self, token, kid, key, claims):
+        with self._lock:
+            self._tokens[token] = (kid, key, claims)
+            if len(self._tokens) > self.size:
+                self._tokens.popitem(last=False)
+
+
+_verified = _VerifiedTokens()
+
+
+def _signed_claims(token, public_keys):
+    """The claims of ``token`` once its form and our signature are checked."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 2:
+        raise _unauthorized("the access token is not a JWT")
+    claims = _verified.get(token, public_keys)
+    if claims is not None:
+        return dict(claims)
+    header_b64, claims_b64, signature_b64 = token.split(".")
+    try:
+        header = json.loads(_b64decode(header_b64))
+        claims = json.loads(_b64decode(claims_b64))
+        signature = _b64decode(signature_b64)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise _unauthorized("the access token is malformed") from None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise _unauthorized("the access token is malformed")
+    kid = header.get("kid")
+    key = public_keys.get(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise _unauthorized("the access token was not signed by a key of this server")
+    if header.get("alg") != JWS_ALGORITHMS[key.algorithm] or header.get("typ") != TOKEN_TYPE:
+        raise _unauthorized("the access token header does not match the signing key")
+    if not key.verify(signature, f"{header_b64}.{claims_b64}".encode("ascii")):
+        raise _unauthorized("the access token signature is invalid")
+    _verified.add(token, kid, key, claims)
+    return dict(claims)

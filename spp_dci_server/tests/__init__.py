@@ -7,6 +7,7 @@ from . import (
     test_retention,
     test_sender_secrets,
     test_token,
+    test_token_cache,
     test_token_failures,
     test_unsupported,
 )

@@ -26,6 +26,8 @@ from odoo.addons.spp_dci.dci.query import (
 )
 from odoo.addons.spp_dci.dci.schemas.common import format_timestamp
 from odoo.addons.spp_dci_server.models.spp_dci_registry import RecordType
+from odoo.addons.spp_dci_server.services import search_limits
+from odoo.tools import SQL
 
 PERSON = "Person"
 MEMBER = "Member"
@@ -139,6 +141,27 @@ IDENTIFIER_FIELDS = ("partner_id", "id_type_id", "value")
 GROUP_DOMAIN = (("is_registrant", "=", True), ("is_group", "=", True))
 
 
+class _IndividualRow:
+    """One individual read in SQL, with the attributes the serializers read of a
+    ``res.partner`` record (an empty column reads ``False``, as on a record; state and
+    country are records, read by the ORM only when set, as the ORM path reads them)."""
+
+    def __init__(self, row, env):
+        columns = iter(row)
+        self.id = next(columns)
+        for name in _ROW_FIELDS:
+            setattr(self, name, next(columns) or False)
+        self.state_id = env["res.country.state"].browse(next(columns) or ())
+        self.country_id = env["res.country"].browse(next(columns) or ())
+        self.identifiers = next(columns) or []
+
+
+#: The stored columns of INDIVIDUAL_FIELDS but the address's state and country.
+_ROW_FIELDS = tuple(f for f in INDIVIDUAL_FIELDS if f not in ("state_id", "country_id"))
+_PARTNER = SQL.identifier("res_partner")
+_ROW_COLUMNS = SQL(", ").join(SQL.identifier("res_partner", name) for name in _ROW_FIELDS)
+
+
 class SppDciRegistrySocial(models.AbstractModel):
     _name = "spp.dci.registry.social"
     _inherit = "spp.dci.registry"
@@ -197,6 +220,53 @@ class SppDciRegistrySocial(models.AbstractModel):
         if model_name == "spp.registry.id":
             return frozenset(IDENTIFIER_FIELDS)
         return super()._dci_serialised_fields(model_name)
+
+    @api.model
+    def _dci_identifier_records(self, spec, id_key, value):
+        """Persons and Members by identifier: one indexed read in SQL with their
+        identifiers (``_dci_serialize`` reads them in a second query), the item's
+        savepoint and time limit sent with it.
+
+        The ``(id_type_id, value)`` unique index finds at most one registrant.
+        """
+        if spec.name not in (PERSON, MEMBER) or spec.model != "res.partner":
+            return None
+        from_clause, where = self._dci_base_query(spec.name)
+        cr = self.env.cr
+        query = search_limits.first_statement(
+            cr,
+            SQL(
+                """SELECT %(partner)s.id, %(columns)s, %(partner)s.state_id,
+                          %(partner)s.country_id,
+                          (SELECT json_agg(json_build_array(i.id_type_id, i.value) ORDER BY i.id)
+                             FROM spp_registry_id i WHERE i.partner_id = %(partner)s.id)
+                     FROM %(from)s
+                    WHERE %(where)s AND %(partner)s.id IN (
+                          SELECT partner_id FROM spp_registry_id
+                           WHERE id_type_id = %(type)s AND value = %(value)s)
+                 ORDER BY %(partner)s.id""",
+                partner=_PARTNER,
+                columns=_ROW_COLUMNS,
+                where=where,
+                type=id_key,
+                value=value,
+                **{"from": from_clause},
+            ),
+        )
+        self.env.flush_all()  # pending writes of this transaction are read as the ORM reads them
+        cr.execute(query)
+        env = self.sudo().env
+        people = [_IndividualRow(row, env) for row in cr.fetchall()]
+        codes = {type_id: code for code, type_id, _active in self._dci_identifier_type_map()}
+        identifiers = {
+            person.id: [
+                {"@type": "Identifier", "identifier_type": codes.get(t), "identifier_value": v}
+                for t, v in person.identifiers
+            ]
+            for person in people
+        }
+        serialize = self._dci_member if spec.name == MEMBER else self._dci_person
+        return [{"@context": CONTEXT, **serialize(person, identifiers)} for person in people]
 
     # --- serialisation: one query per relation for the whole page, never per record ---
 

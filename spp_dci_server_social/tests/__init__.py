@@ -8,6 +8,7 @@ from . import (
     test_file_search,
     test_headers_signatures,
     test_http_signatures,
+    test_identifier_lookup,
     test_install,
     test_pipeline,
     test_receivers,

@@ -5,11 +5,15 @@ import threading
 from unittest.mock import patch
 
 from odoo.addons.fastapi.pools import fastapi_app_pool
+from odoo.addons.spp_dci.dci.codes import SearchStatusReasonCode
+from odoo.addons.spp_dci.dci.errors import DCIError
+from odoo.addons.spp_dci_server.services import search_limits
+from odoo.addons.spp_dci_server.services.search_limits import TimeLimit
 from odoo.addons.spp_dci_server.tests.common import ConcurrencyMixin
 from odoo.exceptions import ValidationError
 from odoo.sql_db import Cursor
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from .common import SURNAME, SocialCase
 
@@ -135,6 +139,52 @@ class TestSearchLimits(ConcurrencyMixin, SocialCase):
         self.assertEqual((txn.state, txn.mode, txn.item_count), ("done", "sync", 2))
         self.assertEqual(txn.reference_ids, ["slow", "quick"])
         self.assertEqual(len(txn.response_digest), 64)
+
+    def test_identifier_lookup_statements(self):
+        """An idtype-value item: its savepoint and time limit go with its one SELECT."""
+        statements = []
+        execute = Cursor.execute
+
+        def spy(cursor, query, params=None, log_exceptions=None):
+            statements.append(str(getattr(query, "code", query)))
+            return execute(cursor, query, params, log_exceptions)
+
+        item = self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-001"})
+        envelope = self.search_envelope(item)
+        with patch.object(Cursor, "execute", spy):
+            response = self.post(SYNC, envelope)
+        body = self.assertSpecResponse(SYNC, response)
+        self.assertEqual(self.given_names(body["message"]["search_response"][0]), ["Alice"])
+        lookups = [s for s in statements if "spp_registry_id" in s]
+        self.assertEqual(len(lookups), 1, statements)
+        self.assertRegex(lookups[0], r"^SAVEPOINT \S+; SET LOCAL statement_timeout = ")
+        self.assertFalse(
+            [s for s in statements if re.search(r"dci_search_\d", s) and s not in lookups]
+        )
+        inserts = [s for s in statements if "INSERT INTO spp_dci_transaction" in s]
+        self.assertEqual(len(inserts), 1)
+
+    @mute_logger("odoo.sql_db")  # the statement PostgreSQL cancels
+    def test_time_limit_sent_with_the_first_statement(self):
+        """What the identifier lookup relies on: the savepoint and timeout in front of its
+        SELECT (one round trip) cancel it in time; the next items go on."""
+        cr = self.env.cr
+        limit = TimeLimit(self.env, 100)
+        with self.assertRaises(DCIError) as caught, limit:
+            cr.execute(search_limits.first_statement(cr, SQL("SELECT pg_sleep(2)")))
+        self.assertEqual(str(caught.exception.code), "rjct.search.too_many_records_found")
+        with limit:  # the next item: its own savepoint and timeout, the cursor intact
+            cr.execute(search_limits.first_statement(cr, SQL("SELECT 41 + 1")))
+            self.assertEqual(cr.fetchone(), (42,))
+            # later statements of the item run as they are, under the same limit
+            self.assertEqual(search_limits.first_statement(cr, SQL("SELECT 1")).code, "SELECT 1")
+        with self.assertRaises(DCIError), limit:  # refused before any statement
+            raise DCIError(SearchStatusReasonCode.SEARCH_CRITERIA_INVALID, "nothing was sent")
+        with limit:  # an ORM search: the savepoint and timeout alone, right before it
+            search_limits.begin(cr)
+            cr.execute("SHOW statement_timeout")
+            self.assertEqual(cr.fetchone(), ("100ms",))
+        self.assertEqual(search_limits.first_statement(cr, SQL("SELECT 1")).code, "SELECT 1")
 
     # --- indexes ------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 from . import (
     res_partner,
+    spp_dci_cached_mixin,
     spp_dci_secret,
     spp_dci_signing_key,
     spp_dci_signing_key_secret,

@@ -22,7 +22,7 @@ class SppDciPeer(models.Model):
 
     _name = "spp.dci.peer"
     _description = "DCI Peer"
-    _inherit = ["mail.thread", "spp.dci.secret.mixin"]
+    _inherit = ["mail.thread", "spp.dci.secret.mixin", "spp.dci.cached.mixin"]
     _order = "name, id"
     _dci_secret_fields = ("our_client_secret",)
 
@@ -113,19 +113,6 @@ class SppDciPeer(models.Model):
     def _compute_has_secret(self):
         for peer in self:
             peer.has_secret = bool(peer.sudo().client_secret_hash)
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()  # the request pipeline's cached senders, every worker
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     @api.constrains("dci_id")
     def _check_dci_id(self):

@@ -26,6 +26,7 @@ class SppDciPeerKey(models.Model):
     _name = "spp.dci.peer.key"
     _description = "DCI Peer Public Key"
     _order = "peer_id, id"
+    _inherit = ["spp.dci.cached.mixin"]
     _rec_name = "kid"
 
     peer_id = fields.Many2one("spp.dci.peer", required=True, ondelete="cascade", index=True)
@@ -45,19 +46,6 @@ class SppDciPeerKey(models.Model):
     _peer_kid_unique = models.Constraint(
         "UNIQUE(peer_id, kid)", "This key id is already registered for this peer."
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()  # the senders' cached keys
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     @api.constrains("public_key", "algorithm", "kid")
     def _check_public_key(self):

@@ -4,6 +4,9 @@ from odoo.addons.spp_dci_server.models.spp_dci_overview import RECENT_DAYS
 
 from .spp_dci_client_transaction import OPEN_STATES
 
+#: Registrants listed per registry check on the overview.
+LAST_CHECKS = 10
+
 
 class SppDciOverview(models.Model):
     """The overview, client side: our requests to other registries and their last test."""
@@ -20,6 +23,17 @@ class SppDciOverview(models.Model):
     data_source_ids = fields.Many2many(
         "spp.dci.data.source", compute="_compute_data_source_ids", string="Data Sources"
     )
+
+    def _dci_last_checked(self, checked_at, flagged):
+        """The registrants a registry check (IBR, DR...) saw last, and how many it flagged.
+
+        ``checked_at``: the registrant's field of the check's time; ``flagged``:
+        its boolean field of what the check reports (enrolled elsewhere, disabled).
+        """
+        Partner = self.env["res.partner"]
+        checked = [("is_registrant", "=", True), (checked_at, "!=", False)]
+        last = Partner.search(checked, order=f"{checked_at} desc, id desc", limit=LAST_CHECKS)
+        return last, Partner.search_count([*checked, (flagged, "=", True)])
 
     def _compute_client_counts(self):
         Transaction = self.env["spp.dci.client.transaction"]

@@ -1,9 +1,6 @@
 # Part of OpenSPP. See LICENSE file for full copyright and licensing details.
 from odoo import fields, models
 
-#: Registrants listed on the overview.
-LAST_CHECKS = 10
-
 
 class SppDciOverview(models.Model):
     """The overview, IBR side: the registrants checked last."""
@@ -18,10 +15,7 @@ class SppDciOverview(models.Model):
     )
 
     def _compute_ibr_checks(self):
-        Partner = self.env["res.partner"]
-        checked = [("is_registrant", "=", True), ("ibr_checked_at", "!=", False)]
-        last = Partner.search(checked, order="ibr_checked_at desc, id desc", limit=LAST_CHECKS)
-        flagged = Partner.search_count([*checked, ("ibr_is_enrolled", "=", True)])
+        last, flagged = self._dci_last_checked("ibr_checked_at", "ibr_is_enrolled")
         for overview in self:
             overview.ibr_checked_ids = last
             overview.ibr_flagged_count = flagged

@@ -35,7 +35,7 @@ class SppDciSender(models.Model):
 
     _name = "spp.dci.sender"
     _description = "DCI Sender"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "spp.dci.cached.mixin"]  # _dci_sender_info, every worker
     _inherits = {"spp.dci.peer": "peer_id"}
     _order = "name"
 
@@ -144,21 +144,15 @@ class SppDciSender(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self.env.registry.clear_cache()  # _dci_sender_info, in every worker (signalling)
         records = super().create(self.env["spp.dci.peer"]._dci_link_vals(vals_list, "client_id"))
         records.invalidate_recordset(PEER_SECRET_FIELDS)  # typed, stored on the peer: not echoed
         return records
 
     def write(self, vals):
-        self.env.registry.clear_cache()
         res = super().write(vals)
         if "callback_client_secret" in vals:
             self.invalidate_recordset(PEER_SECRET_FIELDS)
         return res
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
 
     def _compute_counts(self):
         txn = dict(

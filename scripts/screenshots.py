@@ -279,6 +279,15 @@ def main():
                 (scroll_to(".o_field_widget[name=dr_disability_info_ids]"), ".o_notebook"),
             ],
         )
+        # Verify with CRVS on someone the demo CRVS records differently (a death, a DRN)
+        [differs] = odoo.call("res.partner", "search", [("name", "=", "Ernesto Reyes")], limit=1)
+        verify = ".o_form_view button[name=action_dci_verify_crvs]"
+        browser.shoot(
+            f"{individuals}/{differs}",
+            args.out / "verify-crvs.png",
+            verify,
+            [(click(verify), ".modal .o_field_widget[name=line_ids] .o_data_row")],
+        )
         wait_for_progress(odoo, run, low=101, high=101)  # until it ends
         browser.shoot(
             f"{base}/action-spp_dci_server.spp_dci_transaction_action",

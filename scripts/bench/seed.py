@@ -77,7 +77,8 @@ def forget_previous_runs(db):
     with pg_connect(db) as conn, conn.cursor() as cr:
         cr.execute(
             "DELETE FROM spp_dci_transaction WHERE sender_id IN "
-            "(SELECT id FROM spp_dci_sender WHERE client_id = %s)",
+            "(SELECT s.id FROM spp_dci_sender s JOIN spp_dci_peer p ON p.id = s.peer_id "
+            "WHERE p.dci_id = %s)",
             (CLIENT_ID,),
         )
         transactions = cr.rowcount

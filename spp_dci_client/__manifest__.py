@@ -2,7 +2,7 @@
     "name": "DCI Client",
     "summary": "Query external DCI registries: data sources, auth, sync/async search, "
     "callback receivers, exchange log.",
-    "version": "19.0.1.9.0",
+    "version": "19.0.1.10.0",
     "category": "OpenSPP/DCI",
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",

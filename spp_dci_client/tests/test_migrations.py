@@ -33,8 +33,8 @@ class TestSecretStoreMigration(TransactionCase):
         )
         script.migrate(cr, "19.0.0.1.0")
         self.assertFalse(table_exists(cr, "spp_dci_client_secret"), "no clear copy left")
-        # 19.0.1.5.0 then makes the client secret the data source's peer's
-        _script("spp_dci_client/migrations/19.0.1.5.0/post-migrate.py", "post-migrate").migrate(
+        # 19.0.1.10.0 then makes the client secret the data source's peer's
+        _script("spp_dci_client/migrations/19.0.1.10.0/post-migrate.py", "post-migrate").migrate(
             cr, "19.0.0.1.0"
         )
         self.env.invalidate_all()
@@ -50,7 +50,8 @@ def _script(path, name):
 
 @tagged("post_install", "-at_install")
 class TestPeerMigration(TransactionCase):
-    """19.0.1.5.0: senders and data sources (and their two key models) become peers.
+    """Senders and data sources (and their two key models) become peers (server 19.0.1.5.0,
+    client 19.0.1.10.0).
 
     The records are made with the ORM, then put back in the tables of the former
     code (SQL: the old columns and key tables, no peer), and the migration
@@ -108,9 +109,10 @@ class TestPeerMigration(TransactionCase):
 
     def _migrate(self):
         cr = self.env.cr
-        for addon in ("spp_dci_server", "spp_dci_client"):
+        # the peer model's migrations: the server's 19.0.1.5.0, the client's 19.0.1.10.0
+        for addon, version in (("spp_dci_server", "19.0.1.5.0"), ("spp_dci_client", "19.0.1.10.0")):
             for step in ("pre-migrate", "post-migrate"):
-                path = f"{addon}/migrations/19.0.1.5.0/{step}.py"
+                path = f"{addon}/migrations/{version}/{step}.py"
                 _script(path, step).migrate(cr, "19.0.0.4.0")
         self.env.invalidate_all()
 

@@ -1,5 +1,8 @@
 """Data sources become records of a peer (spp.dci.peer, spp_dci 19.0.1.5.0).
 
+(Numbered 19.0.1.10.0, above every version the client had before the peer model,
+so that a database installed at an intermediate 19.0.1.9.0 is migrated too.)
+
 Runs after spp_dci_server's migration, which made a peer of every sender: a data
 source whose registry_sender_id is a sender's client_id joins that peer (one
 registry, configured once); the others get a new peer. The peer takes the data

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 1440, 900
 #: the registrant of the screens (and of the tour): in the demo IBR and DR
 UIN = "588982005112"
+DIFFERS_UIN = "226539246281"  # Sofia Panganiban Tolentino: the demo CRVS has her born a day earlier
 
 
 class Odoo:
@@ -279,8 +280,12 @@ def main():
                 (scroll_to(".o_field_widget[name=dr_disability_info_ids]"), ".o_notebook"),
             ],
         )
-        # Verify with CRVS on someone the demo CRVS records differently (a death, a DRN)
-        [differs] = odoo.call("res.partner", "search", [("name", "=", "Ernesto Reyes")], limit=1)
+        # Verify with CRVS on someone the demo CRVS records differently (a birth date a day
+        # off), born last in the population: the running import of births has not reached her
+        [row] = odoo.call(
+            "spp.registry.id", "search_read", [("value", "=", DIFFERS_UIN)], fields=["partner_id"]
+        )
+        differs = row["partner_id"][0]
         verify = ".o_form_view button[name=action_dci_verify_crvs]"
         browser.shoot(
             f"{individuals}/{differs}",
@@ -302,7 +307,7 @@ def main():
         browser.shoot(
             f"{base}/action-spp_dci_server.action_dci_overview",
             args.out / "dci-overview.png",
-            ".o_form_view .oe_button_box .o_stat_info",
+            ".o_form_view .oe_stat_button",
         )
         browser.shoot(
             f"{base}/action-spp_dci_client.action_spp_dci_check_run",

@@ -90,16 +90,7 @@ class DCIClientAsyncCase(DCIClientHttpCase):
             [("state", "=", "pending"), ("model_name", "like", "spp.dci.%")]
         )
         for job in jobs:
-            self.env.cr.execute(
-                "UPDATE queue_job SET state = 'enqueued', "
-                "date_enqueued = now() AT TIME ZONE 'utc' WHERE uuid = %s",
-                (job.uuid,),
-            )
-            response = self.url_open(
-                f"/queue_job/runjob?db={self.env.cr.dbname}&job_uuid={job.uuid}", timeout=60
-            )
-            self.assertEqual(response.status_code, 200, response.text)
-        self.env.invalidate_all()
+            self.run_queued_job(job)
         return jobs
 
     def handled_records(self):

@@ -5,7 +5,7 @@ from datetime import date
 
 from odoo.tests import tagged
 
-from .common import FEBRUARY, JANUARY, CRVSHttpCase
+from .common import DEATHS, FEBRUARY, JANUARY, CRVSHttpCase
 from .crvs_stub import crvs_person
 
 RECORDS = [
@@ -45,14 +45,7 @@ RECORDS = [
         birth="2025-01-09",
         parents=[("UIN", "UIN-5005")],
     ),
-    crvs_person(
-        [("UIN", "UIN-2010"), ("DRN", "DRN-3001")],
-        given="Ibrahima",
-        surname="Sow",
-        sex="male",
-        birth="1950-04-02",
-        death="2025-02-10T14:00:00",
-    ),
+    DEATHS[0],  # Ibrahima Sow's death, as in the import tests
 ]
 
 
@@ -174,7 +167,8 @@ class TestCRVSLifeEvents(CRVSHttpCase):
         self.assertEqual(self.current_members(self.sow), self.aissatou)
         self.assertEqual(
             run.line_ids.detail,
-            "death date (empty) → 2025-02-10, new DRN DRN-3001; group membership ended: Sow household",
+            "death date (empty) → 2025-02-10, new DRN DRN-3001; "
+            "group membership ended: Sow household",
         )
         again = self.import_run("death", FEBRUARY)
         self.assertCounts(again, unchanged=1)

@@ -226,13 +226,21 @@ class SppDciDataSource(models.Model):
             .search([("run_id", "=", run_id), ("state", "=", "queued"), ("job_id", "=", False)])
         )
         total = len(batches.run_id.batch_ids)
-        for batch in batches:
-            job = self.with_delay(
+        uuids = {
+            batch: self.with_delay(
                 channel=CHECK_CHANNEL,
                 description=f"DCI: {batch.run_id.name}, batch {batch.sequence}/{total}",
                 identity_key=f"spp.dci.check.batch,{batch.id}",
-            )._dci_check_batch_job(batch.id)
-            batch.job_id = job.db_record()
+            )
+            ._dci_check_batch_job(batch.id)
+            .uuid
+            for batch in batches
+        }
+        # the jobs' records in one read, not one per batch
+        jobs = self.env["queue.job"].sudo().search([("uuid", "in", list(uuids.values()))])
+        job_ids = {job.uuid: job.id for job in jobs}
+        for batch, uuid in uuids.items():
+            batch.job_id = job_ids[uuid]
         return f"{len(batches)} batch job(s) queued"
 
     def _dci_check_batch_job(self, batch_id):

@@ -29,6 +29,7 @@ the FastAPI dependencies in ``routers/dependencies.py`` run them in turn):
 """
 
 import base64
+import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -110,6 +111,20 @@ def read_json(ctx, headers, body):
     return data
 
 
+@contextlib.contextmanager
+def signature_refusals(what):
+    """A signature check's failures as DCI answers: its reason code (401), or 503 when the
+    sender's JWKS cannot be read (try later). ``what``: the signature, in the message."""
+    try:
+        yield
+    except SignatureError as exc:
+        raise DCIError(exc.code, f"{what} rejected ({exc.reason}): {exc}") from None
+    except JWKSError as exc:
+        raise DCIError(
+            ErrorCode.SERVICE_UNAVAILABLE, f"cannot read the sender's JWKS: {exc}", 503
+        ) from None
+
+
 def check_envelope(sender, data, callback=False):
     """Shape, sender identity and DCI signature.
 
@@ -134,7 +149,7 @@ def check_envelope(sender, data, callback=False):
         )
 
     peer = sender.peer or PeerKeys(sender.client_id)
-    try:
+    with signature_refusals("signature"):
         verified = peer.verify(
             data,
             require_signature=sender.signature_policy != "off",
@@ -142,12 +157,6 @@ def check_envelope(sender, data, callback=False):
             expected_sender_id=sender.client_id,
             max_validity=MAX_SIGNATURE_VALIDITY,
         )
-    except SignatureError as exc:
-        raise DCIError(exc.code, f"signature rejected ({exc.reason}): {exc}") from None
-    except JWKSError as exc:
-        raise DCIError(
-            ErrorCode.SERVICE_UNAVAILABLE, f"cannot read the sender's JWKS: {exc}", 503
-        ) from None
     if verified is None:
         _logger.warning(
             "DCI: unsigned message accepted from %s (signature policy off)", sender.client_id

@@ -23,8 +23,9 @@ left alone, as the body signature is what the DCI spec verifies.
 from odoo.addons.spp_dci.dci.codes import ErrorCode
 from odoo.addons.spp_dci.dci.errors import DCIError
 from odoo.addons.spp_dci.dci.http_signature import verify_request
-from odoo.addons.spp_dci.dci.jwks import JWKSError
-from odoo.addons.spp_dci.dci.signature import SignatureError, SignatureMissing
+from odoo.addons.spp_dci.dci.signature import SignatureMissing
+
+from .checks import signature_refusals
 
 SIGNATURE_INPUT = "signature-input"
 
@@ -48,13 +49,8 @@ def check_http_signature(sender, method, url, headers, body, *, required=False):
                 "(Signature-Input, Signature and a covered Content-Digest)",
             )
         return None
-    try:
-        return verify_request(method, url, headers, body, sender.public_key)
-    except SignatureMissing as exc:  # Signature-Input without (the matching) Signature
-        raise DCIError(ErrorCode.SIGNATURE_INVALID, f"HTTP signature rejected: {exc}") from None
-    except SignatureError as exc:
-        raise DCIError(exc.code, f"HTTP signature rejected ({exc.reason}): {exc}") from None
-    except JWKSError as exc:
-        raise DCIError(
-            ErrorCode.SERVICE_UNAVAILABLE, f"cannot read the sender's JWKS: {exc}", 503
-        ) from None
+    with signature_refusals("HTTP signature"):
+        try:
+            return verify_request(method, url, headers, body, sender.public_key)
+        except SignatureMissing as exc:  # Signature-Input without (the matching) Signature
+            raise DCIError(ErrorCode.SIGNATURE_INVALID, f"HTTP signature rejected: {exc}") from None

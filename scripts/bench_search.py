@@ -1,44 +1,50 @@
 """Benchmark the DCI Social Registry: signed sync search, async search and its callbacks.
 
-``make bench`` (scripts/bench.sh) serves the database ``spp_dci_bench`` twice and
-runs this script once per server:
+``make bench`` (scripts/bench.sh) serves the database ``spp_dci_bench`` twice at
+the same time: on ``--url`` exactly as ``make run`` serves it (``workers = 0``,
+threaded, queue_job runner with ``channels = root:2``), and on ``--w2-url`` with
+``--workers 2`` (prefork, as docker-compose serves it). The server not being
+measured is idle. This script seeds N registrants with a UIN each (100,000;
+``--million`` for 1,000,000; plain SQL, idempotent), loads the tables a lookup
+reads into memory (``pg_prewarm``: the figures are those of a warm registry,
+not of this machine's disk), then measures
 
-* ``--phase threaded``: Odoo exactly as ``make run`` serves it (``workers = 0``,
-  threaded, queue_job runner with ``channels = root:2``). Seeds N registrants
-  with a UIN each (100,000; ``--million`` for 1,000,000; plain SQL, idempotent),
-  then measures
+- ``trivial_route_c1`` / ``_c8`` / ``_w2``: ``GET /dci/social/docs``, FastAPI's
+  Swagger page of the same app - static HTML, no authentication, no registry
+  data (cheaper than ``/.well-known/jwks.json``, which reads the signing keys):
+  the cost of Odoo + FastAPI dispatch alone;
+- ``dci_sync_search_c1`` / ``_c8`` / ``_w2``: ``POST /dci/social/registry/sync/search``,
+  an ``idtype-value`` query for a random seeded UIN with a bearer token and a
+  DCI-signed envelope (a new ``message_id`` each), answered with a signed
+  reply; a success is HTTP 200 with exactly one record;
+- ``sql_lookup_c1`` / ``_c8``: the same lookup straight in PostgreSQL
+  (identifier -> registrant, then its identifiers), one connection per client;
+- ``dci_async_search_c1``: ``POST /dci/social/registry/search`` with
+  ``header.sender_uri`` pointing at a local receiver; the figures are those
+  of the ACK (HTTP 200, ``ack_status: ACK``); then every callback must arrive;
+- ``dci_async_callbacks``: ``--callbacks`` async searches sent (concurrency
+  8), then the rate at which the queue_job runner delivers their on-search
+  callbacks to the receiver: ``callbacks_per_s`` = (received - 1) / (last -
+  first arrival). Its p50/p95 are ACK -> callback delays.
 
-  - ``trivial_route_c1`` / ``_c8``: ``GET /dci/social/docs``, FastAPI's Swagger
-    page of the same app - static HTML, no authentication, no registry data
-    (cheaper than ``/.well-known/jwks.json``, which reads the signing keys): the
-    cost of Odoo + FastAPI dispatch alone;
-  - ``dci_sync_search_c1`` / ``_c8``: ``POST /dci/social/registry/sync/search``,
-    an ``idtype-value`` query for a random seeded UIN with a bearer token and a
-    DCI-signed envelope (a new ``message_id`` each), answered with a signed
-    reply; a success is HTTP 200 with exactly one record;
-  - ``sql_lookup_c1`` / ``_c8``: the same lookup straight in PostgreSQL
-    (identifier -> registrant, then its identifiers), one connection per client;
-  - ``dci_async_search_c1``: ``POST /dci/social/registry/search`` with
-    ``header.sender_uri`` pointing at a local receiver; the figures are those
-    of the ACK (HTTP 200, ``ack_status: ACK``); then every callback must arrive;
-  - ``dci_async_callbacks``: ``--callbacks`` async searches sent (concurrency
-    8), then the rate at which the queue_job runner delivers their on-search
-    callbacks to the receiver: ``callbacks_per_s`` = (received - 1) / (last -
-    first arrival). Its p50/p95 are ACK -> callback delays.
+``_c1``/``_c8``: 1 or 8 (``--concurrency``) clients on the threaded server;
+``_w2``: 8 on the prefork one.
 
-* ``--phase w2``: the same database served with ``--workers 2`` (prefork, as
-  docker-compose serves it): ``trivial_route_w2`` and ``dci_sync_search_w2`` at
-  concurrency 8.
-
-How figures are taken (scripts/bench/load.py): every scenario runs ``--warmup``
-requests (50) on its clients first, unmeasured; then the clock runs over a
-bounded number of requests (``--requests``, ``--async-requests``,
-``--callbacks``) on C threads, each with its own ``http.client`` connection (or
-PostgreSQL connection). Latency is per request, from sending to having read the
-whole answer; req/s is requests / wall time of the measured part. Envelopes are
-signed and the access token fetched before the clock starts. The load
-generator shares the machine with the server; it is kept light (plain
-http.client, no JSON work beyond checking the answer).
+How figures are taken (scripts/bench/load.py): the scenarios a target compares
+run interleaved (the ``_c1`` ones together, then the ``_c8`` and ``_w2`` ones):
+``--rounds`` rounds (5), each measuring a share of every scenario's requests,
+in alternating order, so that a slow spell of the shared machine weighs on
+all of them alike; a scenario's figures pool its rounds. A scenario's first
+round runs ``--warmup`` requests (50) on its clients first, unmeasured (later
+rounds one per client); then the clock runs over a bounded number of
+requests (``--requests``, ``--async-requests``; ``--callbacks``) on C threads,
+each with its own ``http.client`` connection (or PostgreSQL connection).
+Latency is per request, from sending to having read the whole answer; req/s
+is requests / wall time of the measured parts. Envelopes are signed and the
+access token fetched before the clock starts. After each round of async ACKs
+their callbacks are awaited (untimed), so that their jobs do not run during
+the next scenario. The load generator shares the machine with the servers;
+it is kept light (plain http.client, no JSON work beyond checking the answer).
 
 The callback receiver (scripts/bench/receiver.py) listens on 127.0.0.1 on a free
 port and answers the DCI ACK; the benchmark sender ``dci-bench`` gets that
@@ -50,10 +56,11 @@ their ratios and PASS/FAIL, and ``.odoo/bench.json``. Missed targets do not fail
 the run; errors do (non-200 answers, wrong answers, missing callbacks): the
 script exits 1 and prints the number of errors per scenario.
 
-By hand, against a server already running (threaded)::
+By hand, against servers already running (``make run`` style on 8070; add
+``--w2-url`` for a prefork one)::
 
     .venv/bin/python scripts/bench_search.py --db spp_dci_bench --url http://127.0.0.1:8070 \\
-        --config .odoo/odoo-spp_dci_bench.conf --phase threaded --report
+        --config .odoo/odoo-spp_dci_bench.conf
 """
 
 import argparse
@@ -63,7 +70,7 @@ from datetime import UTC, datetime
 
 from bench import report
 from bench.receiver import CallbackReceiver
-from bench.seed import ensure_sender, forget_previous_runs, seed_registrants
+from bench.seed import ensure_sender, forget_previous_runs, seed_registrants, warm_cache
 
 STATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".odoo")
 
@@ -78,7 +85,9 @@ def parse_args():
         "--config",
         help="the server's Odoo configuration (default: .odoo/odoo-<db>.conf, from run.sh)",
     )
-    parser.add_argument("--phase", choices=("threaded", "w2"), default="threaded")
+    parser.add_argument(
+        "--w2-url", help="the same database served with --workers 2 (the _w2 scenarios)"
+    )
     parser.add_argument("--count", type=int, default=100_000, help="registrants (100,000)")
     parser.add_argument("--million", action="store_true", help="seed 1,000,000 registrants")
     parser.add_argument(
@@ -94,12 +103,11 @@ def parse_args():
     parser.add_argument(
         "--callback-stall", type=float, default=30, help="s without a callback that end the wait"
     )
-    parser.add_argument("--code-hash", help="the suite's code hash, recorded per phase")
-    parser.add_argument("--run-file", default=os.path.join(STATE, "bench-run.json"))
-    parser.add_argument("--json", default=os.path.join(STATE, "bench.json"))
     parser.add_argument(
-        "--report", action="store_true", help="print the table and targets, write --json"
+        "--rounds", type=int, default=5, help="interleaved rounds of the compared scenarios"
     )
+    parser.add_argument("--code-hash", help="the suite's code hash, recorded in bench.json")
+    parser.add_argument("--json", default=os.path.join(STATE, "bench.json"))
     args = parser.parse_args()
     args.config = args.config or os.path.join(STATE, f"odoo-{args.db}.conf")
     if not os.path.exists(args.config):
@@ -114,12 +122,13 @@ def scenarios_class():
     return Bench
 
 
-def threaded_phase(args, registrants_wanted):
+def run(args, registrants_wanted):
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     uin, registrants = seed_registrants(args.db, registrants_wanted)
     if registrants > registrants_wanted:
         print(f"note: the database holds {registrants:,} benchmark registrants; all count")
     forget_previous_runs(args.db)
+    warm_cache(args.db)
     receiver = CallbackReceiver().start()
     try:
         key, our_id = ensure_sender(args.config, args.db, callback_host=receiver.host_port)
@@ -127,14 +136,26 @@ def threaded_phase(args, registrants_wanted):
             args, uin_type=uin, registrants=registrants, key=key, our_id=our_id, receiver=receiver
         )
         c = args.concurrency
-        bench.trivial("trivial_route_c1", 1)
-        bench.dci_sync("dci_sync_search_c1", 1)
-        bench.sql("sql_lookup_c1", 1)
-        bench.trivial(f"trivial_route_c{c}", c)
-        bench.dci_sync(f"dci_sync_search_c{c}", c)
-        bench.sql(f"sql_lookup_c{c}", c)
-        # async last: their queue jobs would otherwise run during the sync scenarios
-        bench.dci_async("dci_async_search_c1", 1)
+        bench.rounds(
+            [
+                bench.trivial("trivial_route_c1", 1),
+                bench.dci_sync("dci_sync_search_c1", 1),
+                bench.sql("sql_lookup_c1", 1),
+                bench.dci_async("dci_async_search_c1", 1),
+            ]
+        )
+        at_c = [
+            bench.trivial(f"trivial_route_c{c}", c),
+            bench.dci_sync(f"dci_sync_search_c{c}", c),
+            bench.sql(f"sql_lookup_c{c}", c),
+        ]
+        if args.w2_url:
+            at_c += [
+                bench.trivial("trivial_route_w2", c, args.w2_url),
+                bench.dci_sync("dci_sync_search_w2", c, args.w2_url),
+            ]
+        bench.rounds(at_c)
+        # last: its queue jobs would otherwise run during the other scenarios
         bench.dci_async_callbacks("dci_async_callbacks", c)
     finally:
         receiver.stop()
@@ -146,43 +167,26 @@ def threaded_phase(args, registrants_wanted):
             "async_requests": args.async_requests,
             "callbacks": args.callbacks,
             "warmup": args.warmup,
+            "rounds": args.rounds,
         },
     }
-    return doc, bench.results
-
-
-def w2_phase(args, registrants_wanted):
-    if not os.path.exists(args.run_file):
-        sys.exit(f"--phase w2 adds to the run in {args.run_file}: run --phase threaded first")
-    doc = report.load(args.run_file)
-    uin, registrants = seed_registrants(args.db, registrants_wanted)
-    key, our_id = ensure_sender(args.config, args.db)
-    bench = scenarios_class()(args, uin_type=uin, registrants=registrants, key=key, our_id=our_id)
-    bench.trivial("trivial_route_w2", args.concurrency)
-    bench.dci_sync("dci_sync_search_w2", args.concurrency)
     return doc, bench.results
 
 
 def main():
     args = parse_args()
     registrants = 1_000_000 if args.million else args.count
-    print(f"bench: phase {args.phase} against {args.url} (database {args.db})")
-    phase = threaded_phase if args.phase == "threaded" else w2_phase
-    doc, results = phase(args, registrants)
+    servers = f"{args.url}" + (f" and {args.w2_url} (--workers 2)" if args.w2_url else "")
+    print(f"bench: {servers} (database {args.db})")
+    doc, results = run(args, registrants)
     if args.code_hash:
-        doc.setdefault("code", {})[args.phase] = args.code_hash
+        doc["code"] = args.code_hash
     report.add_results(doc, results)
-    report.save(doc, args.run_file)
-    if args.report:
-        doc["targets"] = report.targets(doc)
-        report.print_report(doc)
-        report.save(doc, args.json)
-        print(f"\nwritten: {os.path.normpath(args.json)}")
-    # errors of this phase; with --report, of the whole run
-    names = set(doc["runs"]) if args.report else {result.name for result in results}
-    failed = report.error_lines({"runs": {n: r for n, r in doc["runs"].items() if n in names}})
-    if failed and not args.report:
-        report.print_report(doc)  # what was measured, before the errors
+    doc["targets"] = report.targets(doc)
+    report.print_report(doc)
+    report.save(doc, args.json)
+    print(f"\nwritten: {os.path.normpath(args.json)}")
+    failed = report.error_lines(doc)
     if failed:
         print("\nERRORS (the figures of these scenarios are not valid):", file=sys.stderr)
         for line in failed:

@@ -34,6 +34,7 @@ class Result:
     client_cpu: float = 0.0  # CPU seconds of this (load generator) process while measuring
     client_wall: float = 0.0  # ... over these wall seconds (0: ``seconds``)
     errors: list = field(default_factory=list)
+    latencies: list = field(default_factory=list)  # seconds, ascending (not in bench.json)
     extra: dict = field(default_factory=dict)  # more keys of the bench.json entry
     details: dict = field(default_factory=dict)  # figures reported beside the table
     stopped_early: bool = False  # too many errors
@@ -67,6 +68,7 @@ def percentile(sorted_values, fraction):
 def summarize(result, latencies, seconds):
     """Fill ``result`` from latencies (seconds) measured over ``seconds`` of wall time."""
     latencies = sorted(latencies)
+    result.latencies = latencies
     result.requests = len(latencies)
     result.seconds = seconds
     if latencies:
@@ -95,6 +97,20 @@ class HttpClient:
 
     def close(self):
         self.connection.close()
+
+
+def merge(parts):
+    """One :class:`Result` of the chunks of a scenario measured in rounds: latencies
+    pooled, wall time summed (req/s = all requests / the time they took)."""
+    first = parts[0]
+    result = Result(first.name, first.concurrency, started=first.started)
+    for part in parts:
+        result.errors.extend(part.errors)
+        result.client_cpu += part.client_cpu
+        result.client_wall += part.client_wall or part.seconds
+        result.stopped_early = result.stopped_early or part.stopped_early
+    summarize(result, [x for part in parts for x in part.latencies], sum(p.seconds for p in parts))
+    return result
 
 
 def measure(name, concurrency, count, request, *, open_client, warmup=50, max_errors=None):

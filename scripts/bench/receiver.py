@@ -1,6 +1,7 @@
 """The callback receiver of the async scenarios: a small threaded HTTP server.
 
-It listens on 127.0.0.1 on a free port, takes every POST as a DCI callback
+It listens on 127.0.0.1 on a free port (HTTP/1.1, connections kept open), takes
+every POST as a DCI callback
 (``on-search``), notes the arrival time (``time.perf_counter``) per
 ``message.correlation_id`` and answers HTTP 200 with the DCI ACK
 ``{"message": {"ack_status": "ACK", "timestamp": ..., "correlation_id": ...}}``.
@@ -43,6 +44,13 @@ class CallbackReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            # keep-alive, as HTTP/1.1 callback receivers (nginx, uvicorn ...) answer: the
+            # server's HTTP client keeps one connection per callback host open
+            protocol_version = "HTTP/1.1"
+            # headers and body are two writes: without TCP_NODELAY the body would wait
+            # for the client's delayed ACK on a kept-alive connection (40 ms each)
+            disable_nagle_algorithm = True
+
             def log_message(self, *args):
                 pass
 

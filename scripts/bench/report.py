@@ -1,9 +1,9 @@
 """The figures of a run: the bench.json document, the printed table and the targets.
 
-A run is collected over two server phases (threaded, then ``--workers 2``) in
-one JSON document: ``{"registrants": N, "scenarios": {name: {"concurrency",
-"p50_ms", "p95_ms", "rps"}}, "runs": {name: {"requests", "errors", "seconds"}},
-"callbacks": {...}, "targets": [...]}``. The targets are computed from the
+A run (both servers, one invocation of bench_search.py) is one JSON document:
+``{"registrants": N, "scenarios": {name: {"concurrency", "p50_ms", "p95_ms",
+"rps"}}, "runs": {name: {"requests", "errors", "seconds"}}, "callbacks": {...},
+"targets": [...]}``. The targets are computed from the
 scenarios of that document only, so from the same run.
 """
 
@@ -134,9 +134,9 @@ def print_report(doc):
             "{first_send_to_last_callback_s} s; sending took {send_seconds} s "
             "(ACK p50 {ack_p50_ms} ms); p50/p95 above: ACK -> callback".format(**callbacks)
         )
-    code = doc.get("code", {})
-    if len(set(code.values())) > 1:
-        print(f"WARNING: the servers of this run ran different code: {code}")
+    rounds = doc.get("settings", {}).get("rounds")
+    if rounds:
+        print(f"(compared scenarios interleaved in {rounds} rounds)")
     print()
     for check in targets(doc):
         verdict = {True: "PASS", False: "FAIL", None: "n/a "}[check["pass"]]

@@ -1,17 +1,20 @@
 """The scenarios: what each one sends, what answer counts as a success.
 
-Request bodies are built (and signed) before a scenario's clock starts, right
-before the scenario runs (``message_ts`` must stay within the server's clock
-skew); each request searches a random seeded UIN.
+Request bodies are built (and signed) before the clock starts, right before
+each chunk runs (``message_ts`` must stay within the server's clock skew);
+each request searches a random seeded UIN. Scenarios that are compared with
+each other run interleaved (:meth:`Bench.rounds`).
 """
 
 import json
 import random
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from .envelopes import ROOT, get_token, search_envelope
-from .load import HttpClient, Result, measure, summarize
+from .load import HttpClient, Result, measure, merge, summarize
 from .seed import PREFIX, pg_connect
 
 #: The trivial route: FastAPI's Swagger page of the same app - static HTML, no
@@ -41,12 +44,28 @@ class SqlClient:
         self.connection.close()
 
 
+@dataclass
+class Scenario:
+    """A scenario measured in rounds: ``prepare(n)`` returns ``(request, after)`` for a
+    chunk of n requests (``after(result)``: untimed work once the chunk is measured)."""
+
+    name: str
+    concurrency: int
+    count: int
+    prepare: Callable
+    open_client: Callable
+
+
 class Bench:
-    """Runs the named scenarios against one server; ``results`` keeps their figures."""
+    """Runs the named scenarios against the servers; ``results`` keeps their figures.
+
+    ``base``: the threaded server's URL; ``w2_base``: the prefork one's (optional).
+    """
 
     def __init__(self, args, *, uin_type, registrants, key, our_id, receiver=None):
         self.args = args
         self.base = args.url.rstrip("/")
+        self.w2_base = (getattr(args, "w2_url", None) or "").rstrip("/") or None
         self.uin_type = uin_type
         self.registrants = registrants
         self.key = key
@@ -62,58 +81,93 @@ class Bench:
     def envelopes(self, count, sender_uri=None):
         return [search_envelope(self.key, self.our_id, n, sender_uri) for n in self.numbers(count)]
 
-    def http(self):
-        return HttpClient(self.base)
+    def http(self, base=None):
+        return lambda: HttpClient(base or self.base)
 
     def headers(self):
-        token = get_token(self.base)  # a fresh one per scenario: tokens live 15 minutes
+        token = get_token(self.base)  # a fresh one per chunk: tokens live 15 minutes
         return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
-    def run(self, name, concurrency, count, request, open_client, warmup=None):
-        warmup = self.args.warmup if warmup is None else warmup
-        print(f"  {name}: {warmup} warm-up + {count} requests, concurrency {concurrency}")
-        result = measure(name, concurrency, count, request, open_client=open_client, warmup=warmup)
-        self.results.append(result)
-        return result
+    def rounds(self, scenarios):
+        """Measure ``scenarios`` interleaved: ``--rounds`` rounds, each running a share of
+        every scenario's requests, in alternating order (A B C, C B A, ...), so that a
+        slow spell of the shared machine weighs on all of them alike. A scenario's
+        figures pool its chunks (:func:`load.merge`)."""
+        count = max(1, self.args.rounds)
+        for scenario in scenarios:
+            print(
+                f"  {scenario.name}: {self.args.warmup} warm-up + {scenario.count} requests, "
+                f"concurrency {scenario.concurrency}, in {count} rounds"
+            )
+        parts = {scenario.name: [] for scenario in scenarios}
+        for number in range(count):
+            order = scenarios if number % 2 == 0 else scenarios[::-1]
+            for scenario in order:
+                share = scenario.count // count + (number < scenario.count % count)
+                warmup = self.args.warmup if number == 0 else scenario.concurrency
+                request, after = scenario.prepare(warmup + share)
+                part = measure(
+                    scenario.name,
+                    scenario.concurrency,
+                    share,
+                    request,
+                    open_client=scenario.open_client,
+                    warmup=warmup,
+                )
+                if after is not None:
+                    after(part)
+                parts[scenario.name].append(part)
+        merged = [merge(parts[scenario.name]) for scenario in scenarios]
+        self.results.extend(merged)
+        return merged
 
     # --- scenarios --------------------------------------------------------------------
 
-    def trivial(self, name, concurrency):
-        def request(client, _number):
-            status, _body = client.request("GET", TRIVIAL_PATH)
-            return None if status == 200 else f"GET {TRIVIAL_PATH}: HTTP {status}"
+    def trivial(self, name, concurrency, base=None):
+        def prepare(_count):
+            def request(client, _number):
+                status, _body = client.request("GET", TRIVIAL_PATH)
+                return None if status == 200 else f"GET {TRIVIAL_PATH}: HTTP {status}"
 
-        return self.run(name, concurrency, self.args.requests, request, self.http)
+            return request, None
 
-    def dci_sync(self, name, concurrency):
-        bodies = self.envelopes(self.args.warmup + self.args.requests)
-        headers = self.headers()
+        return Scenario(name, concurrency, self.args.requests, prepare, self.http(base))
 
-        def request(client, number):
-            status, body = client.request("POST", SYNC_PATH, bodies[number], headers)
-            if status != 200:
-                return f"HTTP {status}: {body[:300]!r}"
-            item = json.loads(body)["message"]["search_response"][0]
-            if item["status"] != "succ" or len(item["data"]["reg_records"]) != 1:
-                return f"unexpected answer: {json.dumps(item)[:300]}"
-            return None
+    def dci_sync(self, name, concurrency, base=None):
+        def prepare(count):
+            bodies = self.envelopes(count)
+            headers = self.headers()
 
-        return self.run(name, concurrency, self.args.requests, request, self.http)
+            def request(client, number):
+                status, body = client.request("POST", SYNC_PATH, bodies[number], headers)
+                if status != 200:
+                    return f"HTTP {status}: {body[:300]!r}"
+                item = json.loads(body)["message"]["search_response"][0]
+                if item["status"] != "succ" or len(item["data"]["reg_records"]) != 1:
+                    return f"unexpected answer: {json.dumps(item)[:300]}"
+                return None
+
+            return request, None
+
+        return Scenario(name, concurrency, self.args.requests, prepare, self.http(base))
 
     def sql(self, name, concurrency):
-        values = [f"{PREFIX}{n}" for n in self.numbers(self.args.warmup + self.args.requests)]
+        def prepare(count):
+            values = [f"{PREFIX}{n}" for n in self.numbers(count)]
 
-        def request(client, number):
-            with client.connection.cursor() as cr:
-                cr.execute(SQL_LOOKUP, (self.uin_type, values[number]))
-                rows = cr.fetchall()
-                cr.execute(SQL_IDENTIFIERS, ([row[0] for row in rows],))
-                cr.fetchall()
-            client.connection.rollback()
-            return None if len(rows) == 1 else f"{values[number]}: {len(rows)} rows"
+            def request(client, number):
+                with client.connection.cursor() as cr:
+                    cr.execute(SQL_LOOKUP, (self.uin_type, values[number]))
+                    rows = cr.fetchall()
+                    cr.execute(SQL_IDENTIFIERS, ([row[0] for row in rows],))
+                    cr.fetchall()
+                client.connection.rollback()
+                return None if len(rows) == 1 else f"{values[number]}: {len(rows)} rows"
 
-        return self.run(
-            name, concurrency, self.args.requests, request, lambda: SqlClient(self.args.db)
+            return request, None
+
+        return Scenario(
+            name, concurrency, self.args.requests, prepare, lambda: SqlClient(self.args.db)
         )
 
     def _async_sender(self, count, warmup):
@@ -151,14 +205,23 @@ class Bench:
         return arrived
 
     def dci_async(self, name, concurrency):
-        """The ACK of async searches; afterwards waits for their callbacks (not timed)."""
-        count = self.args.async_requests
-        request, acks = self._async_sender(count, self.args.warmup)
-        result = self.run(name, concurrency, count, request, self.http)
-        started = time.perf_counter()
-        arrived = self._wait_callbacks(result, acks)
-        print(f"    {len(arrived)}/{len(acks)} callbacks in {time.perf_counter() - started:.1f} s")
-        return result
+        """The ACK of async searches; after each chunk, its callbacks are awaited (not
+        timed), so that their batch jobs do not run during the next chunk."""
+
+        def prepare(count):
+            request, acks = self._async_sender(count, 0)
+
+            def after(result):
+                started = time.perf_counter()
+                arrived = self._wait_callbacks(result, acks)
+                print(
+                    f"    {name}: {len(arrived)}/{len(acks)} callbacks in "
+                    f"{time.perf_counter() - started:.1f} s"
+                )
+
+            return request, after
+
+        return Scenario(name, concurrency, self.args.async_requests, prepare, self.http())
 
     def dci_async_callbacks(self, name, concurrency):
         """N async searches sent, then the rate at which their callbacks arrive.
@@ -170,7 +233,7 @@ class Bench:
         count = self.args.callbacks
         request, acks = self._async_sender(count, 0)
         cpu = time.process_time()
-        send = measure(name, concurrency, count, request, open_client=self.http, warmup=0)
+        send = measure(name, concurrency, count, request, open_client=self.http(), warmup=0)
         print(f"  {name}: sent {len(acks)} async searches in {send.seconds:.1f} s, waiting")
         result = Result(name, concurrency, errors=send.errors)
         arrived = self._wait_callbacks(result, acks)

@@ -151,9 +151,10 @@ class SppDciDeliveryMixin(models.AbstractModel):
         self.sudo().write({**values, "delivery_state": "failed", "delivery_next_try": False})
         self._dci_delivery_failed()
 
-    def _dci_attempt_delivery(self):
+    def _dci_attempt_delivery(self, just_signed=False):
         """One attempt: POST, write the outcome, queue the next attempt when it is worth
-        one; an :class:`Outcome`.
+        one; an :class:`Outcome`. ``just_signed``: the stored envelope was signed moments
+        ago (the batch job's first attempt), see ``restamped_envelope``.
 
         A delivery that gives up is written ``failed`` here; the caller decides how it
         is listed (the job fails, the batch job records a failed delivery job).
@@ -161,7 +162,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
         max_attempts, backoff = self._dci_delivery_settings()
         attempt = self.delivery_attempts + 1
         try:
-            status, answer = self._dci_post_delivery()
+            status, answer = self._dci_post_delivery(just_signed)
         except DeliveryError as exc:
             values = {
                 "delivery_attempts": attempt,
@@ -213,7 +214,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
     def _dci_delivery_failed(self):
         """Hook: the delivery gave up."""
 
-    def _dci_post_delivery(self):
+    def _dci_post_delivery(self, just_signed=False):
         sender = self._dci_delivery_sender()
         url = self.delivery_url
         allow_private = sender._dci_allows_private_callbacks()
@@ -225,7 +226,8 @@ class SppDciDeliveryMixin(models.AbstractModel):
         if not isinstance(stored, dict) or not isinstance(stored.get("header"), dict):
             raise DeliveryError("the callback payload is no longer stored", retryable=False)
         signer = self.env["spp.dci.signing.key"].sudo()._dci_signer()
-        body = json_bytes(restamped_envelope(stored, signer))
+        envelope = restamped_envelope(stored, signer, just_signed=just_signed)
+        body = json_bytes(envelope)
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         headers.update(sign_request("POST", url, headers, body, signer))
         token = self._dci_callback_token(sender)

@@ -45,7 +45,8 @@ class SppDciTransaction(models.Model):
         "fastapi.endpoint", readonly=True, ondelete="set null", index=True
     )
     registry_type = fields.Char(readonly=True)
-    sender_id = fields.Many2one("spp.dci.sender", readonly=True, ondelete="restrict", index=True)
+    # no index of its own: (sender_id, create_date) and (sender_id, message_id) lead with it
+    sender_id = fields.Many2one("spp.dci.sender", readonly=True, ondelete="restrict")
     action = fields.Selection(ACTIONS, readonly=True, required=True)
     mode = fields.Selection(
         [("sync", "Synchronous"), ("async", "Asynchronous")], readonly=True, required=True
@@ -53,7 +54,7 @@ class SppDciTransaction(models.Model):
     message_id = fields.Char(readonly=True)
     message_ts = fields.Datetime(string="Message Time", readonly=True)
     transaction_id = fields.Char(readonly=True, index=True)
-    correlation_id = fields.Char(readonly=True, required=True, index=True)
+    correlation_id = fields.Char(readonly=True, required=True)  # indexed by its UNIQUE
     reference_ids = fields.Json(readonly=True, help="reference_id of each request item.")
     item_count = fields.Integer(readonly=True)
     sender_uri = fields.Char(readonly=True)
@@ -62,7 +63,9 @@ class SppDciTransaction(models.Model):
         readonly=True,
     )
     signature_kid = fields.Char(string="Signature Key", readonly=True)
-    state = fields.Selection(STATES, default="received", required=True, readonly=True, index=True)
+    state = fields.Selection(STATES, default="received", required=True, readonly=True)
+    # the rare values only (partial indexes below): a sync row writes no index entry for them
+    delivery_state = fields.Selection(index=False)
     status_reason_code = fields.Char(readonly=True)
     status_reason_message = fields.Char(readonly=True, help="As the caller was told.")
     error_detail = fields.Text(
@@ -101,6 +104,9 @@ class SppDciTransaction(models.Model):
     _create_date_index = models.Index("(create_date)")
     # the batch job claims the received (asynchronous, not yet answered) rows, oldest first
     _received_index = models.Index("(id) WHERE state = 'received'")
+    # the list filters of refusals and failures, and of callbacks pending or failed
+    _problem_index = models.Index("(id) WHERE state IN ('rejected', 'failed')")
+    _delivery_index = models.Index("(id) WHERE delivery_state IN ('queued', 'retrying', 'failed')")
     # the retention purge walks the rows that still hold a payload, oldest first
     _payload_retention_index = models.Index(retention.payload_index(*PAYLOADS))
 

@@ -97,7 +97,7 @@ def answer_and_deliver(txns):
             txn._dci_delay_delivery()
             counts["deferred"] += 1
             continue
-        outcome = txn._dci_attempt_delivery()
+        outcome = txn._dci_attempt_delivery(just_signed=True)
         if outcome.gave_up:
             txn._dci_list_gave_up(outcome.reason)
             counts["gave up"] += 1

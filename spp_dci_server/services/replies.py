@@ -12,8 +12,10 @@ Each also carries ``errors`` and the RFC 9457 members (``DCIError.problem_member
 
 import json
 import logging
+import math
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from odoo.addons.spp_dci.dci.codes import ErrorCode, MsgHeaderStatusReasonCode, RequestStatus
 from odoo.addons.spp_dci.dci.envelope import build_envelope
@@ -56,15 +58,34 @@ def sign_envelope(ctx, header, message):
     return build_envelope(header, message, ctx.signer, ctx.our_id)
 
 
-def restamped_envelope(envelope, signer):
+#: s a stored callback's stamp and signature stay good enough to send as they are
+FRESH_SECONDS = 30
+
+
+def restamped_envelope(envelope, signer, *, just_signed=False):
     """A stored envelope as it is sent now: fresh ``message_ts``, signed again by ``signer``.
 
     Receivers hold ``message_ts`` to their clock skew and our signature lives 600 s, so a
-    callback is stamped and signed at each delivery attempt, not when it was queued.
-    ``message_id``, the rest of the header and the message stay as they were stored.
+    callback is stamped and signed at each delivery attempt, not when it was queued. An
+    envelope ``just_signed`` (the batch job's first attempt, right after answering) is
+    sent as it is when it was stamped less than :data:`FRESH_SECONDS` ago: signing it
+    again would change nothing a receiver checks. ``message_id``, the rest of the header and the
+    message stay as they were stored.
     """
+    stamp = envelope["header"].get("message_ts")
+    if just_signed and envelope.get("signature") and _age_seconds(stamp) < FRESH_SECONDS:
+        return envelope
     header = {**envelope["header"], "message_ts": now_ts()}
     return build_envelope(header, envelope.get("message"), signer, header.get("sender_id"))
+
+
+def _age_seconds(message_ts):
+    """Seconds since ``message_ts`` (an RFC 3339 text); infinite when it cannot be read."""
+    try:
+        stamped = datetime.fromisoformat(message_ts.replace("Z", "+00:00"))
+        return (utc_now() - stamped).total_seconds() if stamped.tzinfo else math.inf
+    except (AttributeError, TypeError, ValueError):
+        return math.inf
 
 
 def internal_error():

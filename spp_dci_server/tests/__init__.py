@@ -9,5 +9,6 @@ from . import (
     test_token,
     test_token_cache,
     test_token_failures,
+    test_transaction_indexes,
     test_unsupported,
 )

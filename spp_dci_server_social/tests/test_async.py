@@ -5,6 +5,7 @@ from unittest.mock import patch
 
 from odoo.addons.spp_dci.dci import spec
 from odoo.addons.spp_dci.dci.http_signature import verify_request
+from odoo.addons.spp_dci_server.services.replies import restamped_envelope
 from odoo.tests import tagged
 
 from .common import SocialCase
@@ -104,6 +105,31 @@ class TestAsyncSearch(SocialCase):
         self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("sent", 3))
         self.assertEqual(len(self.receiver.requests), 3)
         self.assertAttemptsFresh(self.receiver.requests, txn)
+
+    def test_first_attempt_sends_the_answer_as_signed(self):
+        """The batch job's first attempt, moments after answering, sends the envelope it
+        signed then; a stored answer stamped longer ago is stamped and signed again."""
+        _envelope, _correlation, txn = self.ask(self.receiver.url("/cb/on-search"))
+        self.run_jobs(rounds=1)
+        [sent] = self.receiver.requests
+        txn.invalidate_recordset()
+        self.assertEqual(sent["json"], txn.sudo().delivery_payload)
+        self.assertSignedByUs(sent["json"])
+        # a stored answer stamped long ago, not yet attempted (a delivery job run late)
+        stale = dict(txn.sudo().delivery_payload)
+        stale["header"] = {**stale["header"], "message_ts": "2020-01-01T00:00:00.000Z"}
+        txn.sudo().write(
+            {"delivery_payload": stale, "delivery_state": "queued", "delivery_attempts": 0}
+        )
+        signer = self.env["spp.dci.signing.key"]._dci_signer()
+        restamped = restamped_envelope(stale, signer, just_signed=True)
+        self.assertNotEqual(restamped["header"]["message_ts"], "2020-01-01T00:00:00.000Z")
+        txn._dci_deliver()  # a delivery job: stamped and signed when sent
+        resent = self.receiver.requests[-1]["json"]
+        self.assertNotEqual(resent["header"]["message_ts"], "2020-01-01T00:00:00.000Z")
+        self.assertNotEqual(resent["signature"], stale["signature"])
+        self.assertEqual(resent["header"]["message_id"], stale["header"]["message_id"])
+        self.assertAttemptsFresh(self.receiver.requests[-1:], txn)
 
     def assertAttemptsFresh(self, attempts, txn):
         """Every attempt: the same message and message_id, stamped and signed when sent."""

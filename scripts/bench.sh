@@ -5,8 +5,10 @@
 #  2. serves it at the same time with --workers 2 (prefork, as docker-compose does; config
 #     .odoo/bench-<db>-w2.conf) on another port; its job runner stays idle (queue_job
 #     elects one runner per database: the first server's);
-#  3. runs the scenarios against both (interleaved, the idle server waits), prints the
-#     table and targets and writes .odoo/bench.json.
+#  3. runs the scenarios against both (interleaved, the idle server waits), writes
+#     .odoo/bench.json;
+#  4. stops the threaded server and measures the callbacks once more with the prefork
+#     server's job runner, then prints the table and targets of the whole run.
 # Stops both servers. Exits non-zero on errors (not on missed targets).
 #   DB=spp_dci_bench HTTP_PORT=8070 bash scripts/bench.sh [--million] [--requests N] ...
 source "$(dirname "$0")/lib.sh"
@@ -64,7 +66,24 @@ say "Serving $db with --workers 2 as well (prefork, port $w2_port; config $w2con
 serve_background "$log" "$w2_port" "$VENV/bin/odoo" -c "$w2conf"
 w2_pid=$SERVER_PID
 
+code=$(suite_code_hash)
 "$VENV/bin/python" "$ROOT/scripts/bench_search.py" --db "$db" --url "http://127.0.0.1:$port" \
   --w2-url "http://127.0.0.1:$w2_port" --config "$conf" --json "$STATE/bench.json" \
-  --code-hash "$(suite_code_hash)" "$@" ||
+  --code-hash "$code" --no-report "$@" ||
+  die "errors in the benchmark (see above; server logs: $STATE/bench-server*.log)"
+
+# The callbacks once more, their jobs run by the prefork server: stop the threaded one,
+# whose job runner held queue_job's runner lock; the prefork one's takes it (it retries
+# every 5 s).
+say "Stopping the threaded server; the prefork server's job runner takes over"
+SERVER_PID=$threaded_pid stop_server
+threaded_pid=
+runner_lock="SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+  AND ((classid::bigint << 32) | objid::bigint) = 2293787760715711918"  # queue_job's id
+for _ in $(seq 1 60); do
+  [[ "$(psql -d "$db" -Atc "$runner_lock")" == 1 ]] && break
+  sleep 1
+done
+"$VENV/bin/python" "$ROOT/scripts/bench_search.py" --db "$db" --url "http://127.0.0.1:$w2_port" \
+  --config "$conf" --json "$STATE/bench.json" --code-hash "$code" --callbacks-w2 "$@" ||
   die "errors in the benchmark (see above; server logs: $STATE/bench-server*.log)"

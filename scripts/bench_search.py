@@ -22,10 +22,14 @@ not of this machine's disk), then measures
 - ``dci_async_search_c1``: ``POST /dci/social/registry/search`` with
   ``header.sender_uri`` pointing at a local receiver; the figures are those
   of the ACK (HTTP 200, ``ack_status: ACK``); then every callback must arrive;
-- ``dci_async_callbacks``: ``--callbacks`` async searches sent (concurrency
-  8), then the rate at which the queue_job runner delivers their on-search
+- ``dci_async_callbacks``: after ``--warmup`` unmeasured ones (their callbacks
+  awaited), ``--callbacks`` async searches sent (concurrency 8), then the rate at which the queue_job runner delivers their on-search
   callbacks to the receiver: ``callbacks_per_s`` = (received - 1) / (last -
-  first arrival). Its p50/p95 are ACK -> callback delays.
+  first arrival). Its p50/p95 are ACK -> callback delays;
+- ``dci_async_callbacks_w2``: the same on the prefork server, once the threaded
+  one is stopped (``--callbacks-w2``; queue_job elects one job runner per
+  database, the first server's until then): its jobs run in the prefork
+  workers.
 
 ``_c1``/``_c8``: 1 or 8 (``--concurrency``) clients on the threaded server;
 ``_w2``: 8 on the prefork one.
@@ -104,6 +108,15 @@ def parse_args():
         "--callback-stall", type=float, default=30, help="s without a callback that end the wait"
     )
     parser.add_argument(
+        "--callbacks-w2",
+        action="store_true",
+        help="only dci_async_callbacks_w2, against --url (the prefork server, now the job "
+        "runner), added to the run in --json",
+    )
+    parser.add_argument(
+        "--no-report", action="store_true", help="write --json only (more scenarios follow)"
+    )
+    parser.add_argument(
         "--rounds", type=int, default=5, help="interleaved rounds of the compared scenarios"
     )
     parser.add_argument("--code-hash", help="the suite's code hash, recorded in bench.json")
@@ -173,19 +186,40 @@ def run(args, registrants_wanted):
     return doc, bench.results
 
 
+def callbacks_w2(args, registrants_wanted):
+    """``dci_async_callbacks_w2``: the callbacks scenario on the prefork server (``--url``),
+    whose job runner is the database's runner now; added to the run in ``--json``."""
+    if not os.path.exists(args.json):
+        sys.exit(f"--callbacks-w2 adds to the run in {args.json}: run the other scenarios first")
+    doc = report.load(args.json)
+    uin, registrants = seed_registrants(args.db, registrants_wanted)
+    forget_previous_runs(args.db)
+    receiver = CallbackReceiver().start()
+    try:
+        key, our_id = ensure_sender(args.config, args.db, callback_host=receiver.host_port)
+        bench = scenarios_class()(
+            args, uin_type=uin, registrants=registrants, key=key, our_id=our_id, receiver=receiver
+        )
+        bench.dci_async_callbacks("dci_async_callbacks_w2", args.concurrency)
+    finally:
+        receiver.stop()
+    return doc, bench.results
+
+
 def main():
     args = parse_args()
     registrants = 1_000_000 if args.million else args.count
     servers = f"{args.url}" + (f" and {args.w2_url} (--workers 2)" if args.w2_url else "")
     print(f"bench: {servers} (database {args.db})")
-    doc, results = run(args, registrants)
+    doc, results = (callbacks_w2 if args.callbacks_w2 else run)(args, registrants)
     if args.code_hash:
         doc["code"] = args.code_hash
     report.add_results(doc, results)
     doc["targets"] = report.targets(doc)
-    report.print_report(doc)
     report.save(doc, args.json)
-    print(f"\nwritten: {os.path.normpath(args.json)}")
+    if not args.no_report:
+        report.print_report(doc)
+        print(f"\nwritten: {os.path.normpath(args.json)}")
     failed = report.error_lines(doc)
     if failed:
         print("\nERRORS (the figures of these scenarios are not valid):", file=sys.stderr)

@@ -229,13 +229,23 @@ class Bench:
         ``callbacks_per_s``: (received - 1) / (last arrival - first arrival); the
         scenario's p50/p95 are those of ACK -> callback delays, its rps is
         ``callbacks_per_s``. The figures of the sending are in ``details`` (bench.json "callbacks").
+        First ``--warmup`` async searches, unmeasured, with their callbacks awaited (the job
+        path warmed in the server's threads or workers).
         """
+        warmup_errors = []
+        if self.args.warmup:
+            request, acks = self._async_sender(self.args.warmup, 0)
+            warm = measure(
+                name, concurrency, self.args.warmup, request, open_client=self.http(), warmup=0
+            )
+            self._wait_callbacks(warm, acks)
+            warmup_errors = [f"warm-up: {error}" for error in warm.errors]
         count = self.args.callbacks
         request, acks = self._async_sender(count, 0)
         cpu = time.process_time()
         send = measure(name, concurrency, count, request, open_client=self.http(), warmup=0)
         print(f"  {name}: sent {len(acks)} async searches in {send.seconds:.1f} s, waiting")
-        result = Result(name, concurrency, errors=send.errors)
+        result = Result(name, concurrency, errors=warmup_errors + send.errors)
         arrived = self._wait_callbacks(result, acks)
         result.client_cpu = time.process_time() - cpu
         result.client_wall = time.perf_counter() - send.started

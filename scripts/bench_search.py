@@ -23,9 +23,10 @@ not of this machine's disk), then measures
   ``header.sender_uri`` pointing at a local receiver; the figures are those
   of the ACK (HTTP 200, ``ack_status: ACK``); then every callback must arrive;
 - ``dci_async_callbacks``: after ``--warmup`` unmeasured ones (their callbacks
-  awaited), ``--callbacks`` async searches sent (concurrency 8), then the rate at which the queue_job runner delivers their on-search
-  callbacks to the receiver: ``callbacks_per_s`` = (received - 1) / (last -
-  first arrival). Its p50/p95 are ACK -> callback delays;
+  awaited), ``--callbacks`` async searches sent (concurrency 8), then the rate
+  at which the queue_job runner delivers their on-search callbacks to the
+  receiver: ``callbacks_per_s`` = (received - 1) / (last - first arrival).
+  Its p50/p95 are ACK -> callback delays;
 - ``dci_async_callbacks_w2``: the same on the prefork server, once the threaded
   one is stopped (``--callbacks-w2``; queue_job elects one job runner per
   database, the first server's until then): its jobs run in the prefork
@@ -68,6 +69,7 @@ By hand, against servers already running (``make run`` style on 8070; add
 """
 
 import argparse
+import contextlib
 import os
 import sys
 from datetime import UTC, datetime
@@ -135,19 +137,29 @@ def scenarios_class():
     return Bench
 
 
-def run(args, registrants_wanted):
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+@contextlib.contextmanager
+def prepared(args, registrants_wanted, *, warm=True):
+    """The seeded and warmed database, a callback receiver and the benchmark sender:
+    a :class:`bench.scenarios.Bench` of them (the receiver stops on exit)."""
     uin, registrants = seed_registrants(args.db, registrants_wanted)
     if registrants > registrants_wanted:
         print(f"note: the database holds {registrants:,} benchmark registrants; all count")
     forget_previous_runs(args.db)
-    warm_cache(args.db)
+    if warm:
+        warm_cache(args.db)
     receiver = CallbackReceiver().start()
     try:
         key, our_id = ensure_sender(args.config, args.db, callback_host=receiver.host_port)
-        bench = scenarios_class()(
+        yield scenarios_class()(
             args, uin_type=uin, registrants=registrants, key=key, our_id=our_id, receiver=receiver
         )
+    finally:
+        receiver.stop()
+
+
+def run(args, registrants_wanted):
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    with prepared(args, registrants_wanted) as bench:
         c = args.concurrency
         bench.rounds(
             [
@@ -170,10 +182,8 @@ def run(args, registrants_wanted):
         bench.rounds(at_c)
         # last: its queue jobs would otherwise run during the other scenarios
         bench.dci_async_callbacks("dci_async_callbacks", c)
-    finally:
-        receiver.stop()
     doc = {
-        "registrants": registrants,
+        "registrants": bench.registrants,
         "started_at": started_at,
         "settings": {
             "requests": args.requests,
@@ -192,17 +202,8 @@ def callbacks_w2(args, registrants_wanted):
     if not os.path.exists(args.json):
         sys.exit(f"--callbacks-w2 adds to the run in {args.json}: run the other scenarios first")
     doc = report.load(args.json)
-    uin, registrants = seed_registrants(args.db, registrants_wanted)
-    forget_previous_runs(args.db)
-    receiver = CallbackReceiver().start()
-    try:
-        key, our_id = ensure_sender(args.config, args.db, callback_host=receiver.host_port)
-        bench = scenarios_class()(
-            args, uin_type=uin, registrants=registrants, key=key, our_id=our_id, receiver=receiver
-        )
+    with prepared(args, registrants_wanted, warm=False) as bench:
         bench.dci_async_callbacks("dci_async_callbacks_w2", args.concurrency)
-    finally:
-        receiver.stop()
     return doc, bench.results
 
 

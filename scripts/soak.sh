@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The load and fault run (what it does: scripts/soak.py). Creates or upgrades the
 # database as `make run` does, then soak.py serves it, loads it, takes its peer down,
-# kills it. About 25 minutes with the defaults; figures in .odoo/soak.json.
+# kills it. About 20 minutes with the defaults; figures in .odoo/soak.json.
 #   DB=spp_dci_soak HTTP_PORT=8073 bash scripts/soak.sh [--seconds 600] [--phases soak,...]
 source "$(dirname "$0")/lib.sh"
 bash "$ROOT/scripts/setup.sh"

@@ -22,6 +22,9 @@ not of this machine's disk), then measures
 - ``dci_async_search_c1``: ``POST /dci/social/registry/search`` with
   ``header.sender_uri`` pointing at a local receiver; the figures are those
   of the ACK (HTTP 200, ``ack_status: ACK``); then every callback must arrive;
+- ``trivial_route_c1_w2`` / ``dci_async_search_c1_w2``: the trivial route
+  and the ACK at concurrency 1 on the prefork server, whose batch jobs run in
+  the threaded server's process meanwhile (its job runner is the database's);
 - ``dci_async_callbacks``: after ``--warmup`` unmeasured ones (their callbacks
   awaited), ``--callbacks`` async searches sent (concurrency 8), then the rate
   at which the queue_job runner delivers their on-search callbacks to the
@@ -161,14 +164,18 @@ def run(args, registrants_wanted):
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     with prepared(args, registrants_wanted) as bench:
         c = args.concurrency
-        bench.rounds(
-            [
-                bench.trivial("trivial_route_c1", 1),
-                bench.dci_sync("dci_sync_search_c1", 1),
-                bench.sql("sql_lookup_c1", 1),
-                bench.dci_async("dci_async_search_c1", 1),
+        at_1 = [
+            bench.trivial("trivial_route_c1", 1),
+            bench.dci_sync("dci_sync_search_c1", 1),
+            bench.sql("sql_lookup_c1", 1),
+            bench.dci_async("dci_async_search_c1", 1),
+        ]
+        if args.w2_url:  # the ACK where the batch jobs run in other processes
+            at_1 += [
+                bench.trivial("trivial_route_c1_w2", 1, args.w2_url),
+                bench.dci_async("dci_async_search_c1_w2", 1, args.w2_url),
             ]
-        )
+        bench.rounds(at_1)
         at_c = [
             bench.trivial(f"trivial_route_c{c}", c),
             bench.dci_sync(f"dci_sync_search_c{c}", c),

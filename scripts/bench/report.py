@@ -15,6 +15,8 @@ ORDER = [
     "dci_sync_search_c1",
     "sql_lookup_c1",
     "dci_async_search_c1",
+    "trivial_route_c1_w2",
+    "dci_async_search_c1_w2",
     "trivial_route_c8",
     "dci_sync_search_c8",
     "sql_lookup_c8",
@@ -98,6 +100,12 @@ def targets(doc):
         "5a",
         "p50(dci_async_search_c1) <= p50(trivial_route_c1) + 4 ms",
         [_get(s, "dci_async_search_c1", "p50_ms"), trivial_c1],
+        lambda ack, trivial: (f"{ack - trivial:+.2f} ms", ack <= trivial + 4),
+    )
+    check(
+        "5a-w2",
+        "p50(dci_async_search_c1_w2) <= p50(trivial_route_c1_w2) + 4 ms (prefork)",
+        [_get(s, "dci_async_search_c1_w2", "p50_ms"), _get(s, "trivial_route_c1_w2", "p50_ms")],
         lambda ack, trivial: (f"{ack - trivial:+.2f} ms", ack <= trivial + 4),
     )
     check(

@@ -204,7 +204,7 @@ class Bench:
         self.receiver.problems.clear()
         return arrived
 
-    def dci_async(self, name, concurrency):
+    def dci_async(self, name, concurrency, base=None):
         """The ACK of async searches; after each chunk, its callbacks are awaited (not
         timed), so that their batch jobs do not run during the next chunk."""
 
@@ -221,7 +221,7 @@ class Bench:
 
             return request, after
 
-        return Scenario(name, concurrency, self.args.async_requests, prepare, self.http())
+        return Scenario(name, concurrency, self.args.async_requests, prepare, self.http(base))
 
     def dci_async_callbacks(self, name, concurrency):
         """N async searches sent, then the rate at which their callbacks arrive.

@@ -149,7 +149,8 @@ def print_report(doc):
                 f"{name}: "
                 "{received}/{sent} callbacks received, {callbacks_per_s}/s from "
                 "first to last callback ({first_to_last_s} s); first send to last callback "
-                "{first_send_to_last_callback_s} s; sending took {send_seconds} s "
+                "{first_send_to_last_callback_s} s ({end_to_end_per_s}/s end to end); "
+                "sending took {send_seconds} s "
                 "(ACK p50 {ack_p50_ms} ms); p50/p95 above: ACK -> callback".format(**callbacks)
             )
     rounds = doc.get("settings", {}).get("rounds")

@@ -265,6 +265,8 @@ class Bench:
             "ack_p50_ms": round(send.p50_ms, 2),
             "first_to_last_s": round(span, 2),
             "first_send_to_last_callback_s": round(times[-1] - send.started, 2) if times else None,
+            # every callback over the whole span, from the first send (waits included)
+            "end_to_end_per_s": round(len(times) / (times[-1] - send.started), 1) if times else 0,
             "callbacks_per_s": round(rate, 1),
         }
         self.results.append(result)

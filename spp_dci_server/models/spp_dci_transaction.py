@@ -122,16 +122,20 @@ class SppDciTransaction(models.Model):
         The identity key lookup runs in a new snapshot, after the commit: a batch job
         found pending (or enqueued) there has not claimed yet, and claims after this
         commit, so it sees the row; a started one may have claimed before it, so a new
-        one is queued. The lookup is the partial index queue_job keeps on identity_key.
+        one is queued, to run ``async_batch.batch_delay`` seconds later (the ACKs of
+        that moment find it pending and join it). The lookup is the partial index
+        queue_job keeps on identity_key.
         """
         self.env.cr.commit()
         if not async_batch.batch_job_waiting(self.env.cr):
-            self._dci_delay_batch()
+            self._dci_delay_batch(eta=async_batch.batch_delay(self.env) or None)
 
     @api.model
-    def _dci_delay_batch(self):
-        # queue_job's identity_key: a batch job still waiting absorbs the new rows
+    def _dci_delay_batch(self, eta=None):
+        # queue_job's identity_key: a batch job still waiting absorbs the new rows (a
+        # follower queued by a full batch runs at once: requests are already waiting)
         return self.with_delay(
+            eta=eta,
             channel="root.dci",
             identity_key=async_batch.BATCH_IDENTITY,
             description="DCI: answer queued asynchronous requests",

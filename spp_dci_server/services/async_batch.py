@@ -22,6 +22,8 @@ from .answers import answer_async_transaction
 
 BATCH_IDENTITY = "spp.dci.transaction._dci_answer_queued"
 DEFAULT_BATCH_SIZE = 50
+#: s an ACK's new batch job waits before it runs, gathering the requests that follow
+DEFAULT_BATCH_DELAY = 1
 
 _WAITING = """
 SELECT 1 FROM queue_job
@@ -54,6 +56,20 @@ def batch_size(env):
         return max(1, int(value or DEFAULT_BATCH_SIZE))
     except ValueError:
         return DEFAULT_BATCH_SIZE
+
+
+def batch_delay(env):
+    """Seconds a batch job queued by an ACK waits (``spp_dci_server.async_batch_delay``).
+
+    A job costs its runner dispatch and two state writes whatever it answers: a short
+    wait lets the requests of the next moment join it (pending, it is the waiting job
+    their ACKs find) instead of each few ACKs paying a job. 0: at once.
+    """
+    value = env["ir.config_parameter"].sudo().get_param("spp_dci_server.async_batch_delay")
+    try:
+        return max(0, int(value if value not in (None, False, "") else DEFAULT_BATCH_DELAY))
+    except ValueError:
+        return DEFAULT_BATCH_DELAY
 
 
 def claim(cr, size):

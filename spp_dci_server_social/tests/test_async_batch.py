@@ -56,6 +56,26 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
             )
             self.assertEqual(len(self.callbacks_of(txn)), 1)
 
+    def test_batch_job_of_an_ack_waits_a_moment_a_follower_does_not(self):
+        """The ACK's new batch job runs async_batch_delay seconds later (the requests of
+        that moment join it); a full batch's follower runs at once; 0 turns the wait off."""
+        self.ask()
+        [job] = self.batch_jobs()
+        wait = (job.eta - job.date_created).total_seconds()
+        self.assertAlmostEqual(wait, 1, delta=1)
+        self.assertGreater(job.eta, job.date_created)
+        self.env["ir.config_parameter"].set_param("spp_dci_server.async_batch_size", 1)
+        self.ask()
+        self.run_jobs(rounds=1)
+        [follower] = self.batch_jobs()
+        self.assertFalse(follower.eta, "requests wait already: the follower runs at once")
+        self.run_jobs()
+        params = self.env["ir.config_parameter"]
+        params.set_param("spp_dci_server.async_batch_delay", 0)
+        self.ask()
+        [job] = self.batch_jobs()
+        self.assertFalse(job.eta)
+
     def test_request_arriving_while_the_batch_job_runs_gets_answered(self):
         first = self.ask()
         [job] = self.batch_jobs()

@@ -10,4 +10,4 @@ from . import (
 )
 
 # after spp_dci_secret: the peer inherits its mixin
-from . import spp_dci_peer, spp_dci_peer_key
+from . import spp_dci_peer, spp_dci_peer_direction, spp_dci_peer_key

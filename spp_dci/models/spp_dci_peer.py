@@ -153,15 +153,17 @@ class SppDciPeer(models.Model):
             dci_id = vals.pop(id_field, None)
             if dci_id:  # the record's own name of the id wins (copy() brings the peer's too)
                 vals["dci_id"] = dci_id
-            if vals.get("peer_id") or not vals.get("dci_id"):
-                continue
-            peer = self.sudo().search([("dci_id", "=", vals["dci_id"])], limit=1)
-            if peer:
-                vals["peer_id"] = peer.id
-            else:
-                vals["peer_id"] = self.create(
+        unlinked = [vals for vals in vals_list if vals.get("dci_id") and not vals.get("peer_id")]
+        peers = {  # one query for the whole batch
+            peer.dci_id: peer.id
+            for peer in self.sudo().search([("dci_id", "in", [v["dci_id"] for v in unlinked])])
+        }
+        for vals in unlinked:
+            if vals["dci_id"] not in peers:
+                peers[vals["dci_id"]] = self.create(
                     {"name": vals.get("name") or vals["dci_id"], "dci_id": vals["dci_id"]}
                 ).id
+            vals["peer_id"] = peers[vals["dci_id"]]
         return vals_list
 
     # --- keys -------------------------------------------------------------------------

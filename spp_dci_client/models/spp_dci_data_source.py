@@ -57,7 +57,7 @@ CALLBACK_PATHS = {
     Action.NOTIFY.value: "/registry/notify",
 }
 #: Write-only fields stored as the peer's secret (never echoed back after a save).
-PEER_SECRET_FIELDS = ["oauth2_client_secret", "has_oauth2_client_secret"]
+PEER_SECRET_FIELDS = ("oauth2_client_secret", "has_oauth2_client_secret")
 #: The test search of "Test connection": an id nobody has, one record per page.
 PROBE_QUERY = {"type": "UIN", "value": "dci-connection-test"}
 
@@ -89,7 +89,9 @@ class SppDciDataSource(models.Model):
     """
 
     _name = "spp.dci.data.source"
-    _inherit = ["mail.thread", "spp.dci.secret.mixin"]
+    _inherit = ["mail.thread", "spp.dci.secret.mixin", "spp.dci.peer.direction.mixin"]
+    _dci_id_field = "registry_sender_id"
+    _dci_peer_secret_fields = PEER_SECRET_FIELDS
     _inherits = {"spp.dci.peer": "peer_id"}
     _description = "DCI Data Source"
     _order = "sequence, name, id"
@@ -246,20 +248,6 @@ class SppDciDataSource(models.Model):
     _page_size_positive = models.Constraint(
         "CHECK(page_size > 0)", "The page size must be positive."
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(
-            self.env["spp.dci.peer"]._dci_link_vals(vals_list, "registry_sender_id")
-        )
-        records.invalidate_recordset(PEER_SECRET_FIELDS)  # typed, stored on the peer: not echoed
-        return records
-
-    def write(self, vals):
-        res = super().write(vals)
-        if "oauth2_client_secret" in vals:
-            self.invalidate_recordset(PEER_SECRET_FIELDS)
-        return res
 
     @api.depends("signature_policy")
     def _compute_require_signature(self):

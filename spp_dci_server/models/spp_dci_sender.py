@@ -27,7 +27,7 @@ SCOPES = (
 DEFAULT_SCOPES = "registry.search registry.subscribe registry.status"
 REGISTRY_TYPES = ("social", "crvs", "ibr", "dr", "fr")
 #: Write-only fields stored as the peer's secret (never echoed back after a save).
-PEER_SECRET_FIELDS = ["callback_client_secret", "has_callback_client_secret"]
+PEER_SECRET_FIELDS = ("callback_client_secret", "has_callback_client_secret")
 
 
 class SppDciSender(models.Model):
@@ -35,7 +35,10 @@ class SppDciSender(models.Model):
 
     _name = "spp.dci.sender"
     _description = "DCI Sender"
-    _inherit = ["mail.thread", "spp.dci.cached.mixin"]  # _dci_sender_info, every worker
+    # spp.dci.cached.mixin: _dci_sender_info, every worker
+    _inherit = ["mail.thread", "spp.dci.cached.mixin", "spp.dci.peer.direction.mixin"]
+    _dci_id_field = "client_id"
+    _dci_peer_secret_fields = PEER_SECRET_FIELDS
     _inherits = {"spp.dci.peer": "peer_id"}
     _order = "name"
 
@@ -141,18 +144,6 @@ class SppDciSender(models.Model):
     _max_subscriptions_positive = models.Constraint(
         "CHECK(max_subscriptions >= 0)", "The subscription limit cannot be negative."
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        records = super().create(self.env["spp.dci.peer"]._dci_link_vals(vals_list, "client_id"))
-        records.invalidate_recordset(PEER_SECRET_FIELDS)  # typed, stored on the peer: not echoed
-        return records
-
-    def write(self, vals):
-        res = super().write(vals)
-        if "callback_client_secret" in vals:
-            self.invalidate_recordset(PEER_SECRET_FIELDS)
-        return res
 
     def _compute_counts(self):
         txn = dict(

@@ -57,15 +57,12 @@ class Scenario:
 
 
 class Bench:
-    """Runs the named scenarios against the servers; ``results`` keeps their figures.
-
-    ``base``: the threaded server's URL; ``w2_base``: the prefork one's (optional).
-    """
+    """Runs the named scenarios against the servers (``--url``, or a scenario's ``base``);
+    ``results`` keeps their figures."""
 
     def __init__(self, args, *, uin_type, registrants, key, our_id, receiver=None):
         self.args = args
         self.base = args.url.rstrip("/")
-        self.w2_base = (getattr(args, "w2_url", None) or "").rstrip("/") or None
         self.uin_type = uin_type
         self.registrants = registrants
         self.key = key

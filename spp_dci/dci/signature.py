@@ -40,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from .canonical import CanonicalizationError, digest_sha256, to_json_data
+from .canonical import CanonicalizationError, digest_sha256
 from .keys import PublicKey, SigningKey, UnsupportedAlgorithm, normalize_algorithm
 
 __all__ = [
@@ -193,9 +193,9 @@ def signing_payload(header, message) -> dict:
     ``status: rjct``) is digested as it travels: ``{"header": ...}``, no
     ``message`` member (the spec has no nullable fields, so none is sent).
     """
-    payload = {"header": to_json_data(header)}
+    payload = {"header": header}  # canonical_json dumps pydantic models as to_json_data does
     if message is not None:
-        payload["message"] = to_json_data(message)
+        payload["message"] = message
     return payload
 
 
@@ -232,6 +232,9 @@ def format_signature(params: SignatureParams, *, prefix: bool = True) -> str:
 _PREFIX_RE = re.compile(r"^\s*signature\s*:\s*", re.IGNORECASE)
 _NAME_RE = re.compile(r"\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*")
 _TOKEN_RE = re.compile(r"[^\s,\"]+")
+#: a quoted-string: any character but a quote or a backslash, or an escaped one
+_QUOTED_RE = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+_ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
 _ALIASES = {"keyid": "kidid"}
 
 
@@ -247,24 +250,16 @@ def _parse_params(text: str) -> dict:
         name = _ALIASES.get(match.group(1).lower(), match.group(1).lower())
         pos = match.end()
         if pos < length and text[pos] == '"':
-            pos += 1
-            chars = []
-            while True:
-                if pos >= length:
-                    raise MalformedSignature(f"unterminated quoted value for {name!r}")
-                char = text[pos]
-                if char == "\\":
-                    if pos + 1 >= length:
-                        raise MalformedSignature("dangling escape in signature")
-                    chars.append(text[pos + 1])
-                    pos += 2
-                    continue
-                if char == '"':
-                    pos += 1
-                    break
-                chars.append(char)
-                pos += 1
-            value = "".join(chars)
+            quoted = _QUOTED_RE.match(text, pos)
+            if not quoted:  # the value runs to the end of the text
+                trailing = len(text) - len(text.rstrip("\\"))
+                if trailing % 2:
+                    raise MalformedSignature("dangling escape in signature")
+                raise MalformedSignature(f"unterminated quoted value for {name!r}")
+            value = quoted.group(1)
+            if "\\" in value:
+                value = _ESCAPE_RE.sub(r"\1", value)
+            pos = quoted.end()
         else:
             token = _TOKEN_RE.match(text, pos)
             if not token:

@@ -78,11 +78,11 @@ def accept_async(ctx, checked):
     return Reply(200, ack_body(AckStatus.ACK, recorded.correlation_id))
 
 
-def answer_async_transaction(txn):
+def answer_async_transaction(txn, savepoints):
     """Answer one claimed asynchronous request: the values to write on ``txn`` (its
     reply, and the callback to send: ``delivery_state`` queued). The batch job writes
     them after answering its whole batch, so that no write is flushed between two
-    answers (each answer is in a savepoint, which flushes).
+    answers (each answer is in a savepoint of ``savepoints``, which flushes).
 
     :raises RetryableJobError: a concurrency error (the whole batch runs again).
     """
@@ -94,7 +94,7 @@ def answer_async_transaction(txn):
     sender = txn.sender_id
     values = {"state": "done"}
     try:
-        with txn.env.cr.savepoint():
+        with savepoints.answer():
             envelope = parse_request_envelope(
                 data, endpoint.action, LENIENT_MESSAGES.get(endpoint.action)
             )

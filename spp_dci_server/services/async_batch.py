@@ -19,6 +19,7 @@ from psycopg2 import errors
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from .answers import answer_async_transaction
+from .savepoints import AnswerSavepoints
 
 BATCH_IDENTITY = "spp.dci.transaction._dci_answer_queued"
 DEFAULT_BATCH_SIZE = 50
@@ -100,7 +101,9 @@ def remaining(cr, claimed):
 def answer_and_deliver(txns):
     """Answer ``txns`` (received rows this job holds), then send their callbacks."""
     counts = {"answered": 0, "sent": 0, "retrying": 0, "gave up": 0, "deferred": 0}
-    answers = [(txn, answer_async_transaction(txn)) for txn in txns]
+    savepoints = AnswerSavepoints(txns.env.cr)
+    answers = [(txn, answer_async_transaction(txn, savepoints)) for txn in txns]
+    savepoints.close()
     for txn, values in answers:
         # in the cache: flushed once, with the delivery outcome, in one UPDATE per batch
         txn.sudo().write(values)

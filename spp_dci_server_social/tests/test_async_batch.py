@@ -2,6 +2,7 @@
 written by the ACK when one is waiting, none lost when a batch is started or rolled back."""
 
 import socket
+from unittest.mock import patch
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
@@ -12,6 +13,7 @@ from odoo.tests import tagged
 from .common import SocialCase
 
 ASYNC = "/registry/search"
+FAILING = {"type": "UIN", "value": "ZB-UIN-FAILS"}
 
 
 @tagged("post_install", "-at_install")
@@ -119,6 +121,41 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
         for txn in answered_first | blocked:
             self.assertEqual((txn.state, txn.delivery_state), ("done", "sent"))
             self.assertEqual(len(self.callbacks_of(txn)), 1)
+
+    def test_failed_answer_is_rolled_back_alone(self):
+        """An answer that fails in the database (here after a write of its own) is rolled
+        back alone: the batch goes on, the others are answered, the failed one gets its
+        refusal callback, and nothing it wrote remains."""
+        txns = self.ask() | self.ask(self.search_item("idtype-value", FAILING)) | self.ask()
+        job = self.stored_job("_dci_answer_queued")
+        registry_class = type(
+            self.env[self.env["spp.dci.registry"]._dci_implementation_name("social")]
+        )
+        lookup = registry_class._dci_identifier_records
+        bob = self.bob
+
+        def half_written_then_failed(registry, spec, id_key, value):
+            if value == FAILING["value"]:
+                registry.env.cr.execute(
+                    "UPDATE res_partner SET name = 'half written' WHERE id = %s", [bob.id]
+                )
+                registry.env.cr.execute("SELECT 1 / 0")
+            return lookup(registry, spec, id_key, value)
+
+        with patch.object(registry_class, "_dci_identifier_records", half_written_then_failed):
+            self.assertEqual(self.perform(job), "3 answered, 3 sent")
+        self.assertEqual(txns.mapped("state"), ["done", "failed", "done"])
+        self.assertEqual(txns[1].status_reason_code, "err.service.unavailable")
+        self.assertIn("DivisionByZero", txns[1].error_detail)
+        self.assertNotEqual(bob.name, "half written")
+        for txn in txns:
+            self.assertEqual(txn.delivery_state, "sent")
+            [header] = [
+                r["json"]["header"]
+                for r in self.receiver.requests
+                if r["json"]["header"]["message_id"] == txn.delivery_message_id
+            ]
+            self.assertEqual(header["status"], "rjct" if txn == txns[1] else "succ")
 
     def test_request_stranded_without_batch_job_is_answered(self):
         """The server stopped between the ACK's commit and its batch job look-up."""

@@ -124,11 +124,18 @@ class SppDciTransaction(models.Model):
         commit, so it sees the row; a started one may have claimed before it, so a new
         one is queued, to run ``async_batch.batch_delay`` seconds later (the ACKs of
         that moment find it pending and join it). The lookup is the partial index
-        queue_job keeps on identity_key.
+        queue_job keeps on identity_key; an ACK of this process that knows the waiting
+        job's start is still ahead needs none (``async_batch.known_waiting``).
         """
-        self.env.cr.commit()
-        if not async_batch.batch_job_waiting(self.env.cr):
-            self._dci_delay_batch(eta=async_batch.batch_delay(self.env) or None)
+        cr = self.env.cr
+        cr.commit()
+        if async_batch.known_waiting(cr.dbname) or async_batch.batch_job_waiting(cr):
+            return
+        delay = async_batch.batch_delay(self.env)
+        start = async_batch.start_after(delay)  # at or before the eta queue_job computes
+        self._dci_delay_batch(eta=delay or None)
+        if delay:
+            async_batch.remember_start(cr, start)
 
     @api.model
     def _dci_delay_batch(self, eta=None):
@@ -146,6 +153,7 @@ class SppDciTransaction(models.Model):
         """Job: claim a set of received asynchronous requests, answer them, send their
         callbacks (first attempt here; retries are per-callback delivery jobs), and
         queue the next batch job while claimable rows remain."""
+        async_batch.forget_start(self.env.cr.dbname)
         size = async_batch.batch_size(self.env)
         txns = self.browse(async_batch.claim(self.env.cr, size))
         counts = async_batch.answer_and_deliver(txns)

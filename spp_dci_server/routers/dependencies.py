@@ -35,7 +35,7 @@ from ..services.checks import CheckedRequest, check_request, ensure_implementati
 from ..services.config import EndpointConfig
 from ..services.context import DCIContext
 from ..services.file_search import body_limit, is_file_request, read_upload
-from ..services.http_signatures import check_http_signature, has_http_signature
+from ..services.http_signatures import SIGNATURE_INPUT, check_http_signature
 from ..services.paths import REGISTRY_PATHS
 from ..services.ratelimit import failure_key
 from ..services.sender_info import SenderInfo
@@ -133,10 +133,13 @@ def http_signature(Ctx, Sender, Body, *, receiver=False):
     """
 
     async def verified_http_signature(request: Request, ctx: Ctx, sender: Sender, received: Body):
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        present = SIGNATURE_INPUT in request.headers
         required = sender.require_http_signature
-        if receiver and not required and not has_http_signature(headers):  # a query: when needed
+        if receiver and not required and not present:  # a query: only when needed
             required = ctx.env["spp.dci.inbox"]._dci_requires_http_signature(sender)
+        if not present and not required:
+            return None
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
         return check_http_signature(
             sender, request.method, str(request.url), headers, received.body, required=required
         )

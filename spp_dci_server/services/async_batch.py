@@ -12,6 +12,8 @@ continues as the per-callback delivery job (``spp.dci.delivery.mixin``: same
 retries, backoff, stamping and checks).
 """
 
+import functools
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from psycopg2 import errors
@@ -27,9 +29,9 @@ DEFAULT_BATCH_SIZE = 50
 DEFAULT_BATCH_DELAY = 1
 
 _WAITING = """
-SELECT 1 FROM queue_job
+SELECT eta FROM queue_job
  WHERE identity_key = %s AND state IN ('wait_dependencies', 'pending', 'enqueued')
- LIMIT 1
+ ORDER BY eta NULLS FIRST LIMIT 1
 """
 _CLAIM = """
 SELECT id FROM spp_dci_transaction
@@ -46,9 +48,49 @@ SELECT 1 FROM spp_dci_transaction
 RECLAIM_SECONDS = 1
 
 
+#: s before a known batch job's start from which an ACK looks the waiting job up again
+START_MARGIN = 0.25
+#: database -> start (eta, UTC) of a batch job this process knows to be waiting
+_known_starts = {}
+
+
 def batch_job_waiting(cr):
+    """Whether a batch job waits (it claims after the caller's commit); the start of the
+    first one to run is remembered once this transaction commits (:func:`known_waiting`)."""
     cr.execute(_WAITING, (BATCH_IDENTITY,))
-    return cr.fetchone() is not None
+    row = cr.fetchone()
+    if row is None:
+        return False
+    if row[0] is not None:
+        remember_start(cr, row[0])
+    return True
+
+
+def known_waiting(dbname):
+    """Whether this process knows of a batch job that starts later than now + START_MARGIN.
+
+    queue_job's runner starts a job at its eta, not before, and the job claims after it
+    started: a row committed before then is claimed by it, so the ACKs of that moment
+    need not look the job up (three round trips each). A job cancelled meanwhile leaves
+    their rows to the next batch job or the daily pass (``_dci_answer_stranded``).
+    """
+    start = _known_starts.get(dbname)
+    return start is not None and (start - _utc_now()).total_seconds() > START_MARGIN
+
+
+def remember_start(cr, start):
+    """Remember a batch job's ``start`` once ``cr`` commits (a job queued by a transaction
+    that is rolled back never existed; Odoo's test cursors run no post-commit hook)."""
+    cr.postcommit.add(functools.partial(_known_starts.__setitem__, cr.dbname, start))
+
+
+def forget_start(dbname):
+    """A batch job starts (in this process: a test's or a Run now's may start early)."""
+    _known_starts.pop(dbname, None)
+
+
+def _utc_now():
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def batch_size(env):
@@ -57,6 +99,11 @@ def batch_size(env):
         return max(1, int(value or DEFAULT_BATCH_SIZE))
     except ValueError:
         return DEFAULT_BATCH_SIZE
+
+
+def start_after(seconds):
+    """The UTC time ``seconds`` from now (the earliest start of a job queued with that eta)."""
+    return _utc_now() + timedelta(seconds=seconds)
 
 
 def batch_delay(env):

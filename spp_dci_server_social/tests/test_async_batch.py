@@ -6,6 +6,7 @@ from unittest.mock import patch
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
+from odoo.addons.spp_dci_server.services import async_batch
 from odoo.addons.spp_dci_server.services.async_batch import BATCH_IDENTITY
 from odoo.addons.spp_dci_server.tests.common import ConcurrencyMixin
 from odoo.tests import tagged
@@ -156,6 +157,27 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
                 if r["json"]["header"]["message_id"] == txn.delivery_message_id
             ]
             self.assertEqual(header["status"], "rjct" if txn == txns[1] else "succ")
+
+    def test_ack_knowing_the_waiting_job_looks_nothing_up(self):
+        """An ACK of a process that knows the waiting batch job starts later needs no
+        look-up: that job claims its row. Knowledge of a job gone meanwhile (deleted here)
+        lasts until that start is near; then the ACKs look again, and queue a job."""
+        first = self.ask()
+        [job] = self.batch_jobs()
+        dbname = self.env.cr.dbname
+        self.addCleanup(async_batch.forget_start, dbname)
+        async_batch._known_starts[dbname] = async_batch.start_after(60)
+        self.env.cr.execute("DELETE FROM queue_job WHERE id = %s", [job.id])
+        second = self.ask()
+        self.assertFalse(self.batch_jobs(), "the ACK relied on the job it knew of")
+        async_batch._known_starts[dbname] = async_batch.start_after(async_batch.START_MARGIN / 2)
+        third = self.ask()
+        [job] = self.batch_jobs()
+        self.run_jobs()
+        self.assertNotIn(dbname, async_batch._known_starts, "a batch job that starts is forgotten")
+        self.assertEqual(job.result, "3 answered, 3 sent")
+        for txn in first | second | third:
+            self.assertEqual((txn.state, txn.delivery_state), ("done", "sent"))
 
     def test_request_stranded_without_batch_job_is_answered(self):
         """The server stopped between the ACK's commit and its batch job look-up."""

@@ -37,7 +37,7 @@ from http_message_signatures import (
     algorithms,
 )
 
-from .http_signature_base import response_signature
+from .http_signature_base import request_signature, response_signature
 from .keys import ED25519, RSA_PSS_SHA512, RSA_SHA256, PublicKey, SigningKey
 from .signature import (
     AlgorithmMismatch,
@@ -428,7 +428,26 @@ def sign_request(
     :returns: ``{"Signature-Input": ..., "Signature": ...}`` plus
         ``"Content-Digest"`` when this call generated it.
     """
-    message = _Request(method=method, url=url, headers=_Headers(headers))
+    headers = _Headers(headers)
+    simple = _simple(
+        request_signature,
+        (method, url),
+        headers,
+        body,
+        key,
+        nonce=nonce,
+        tag=tag,
+        ttl=ttl,
+        now=now,
+        covered_components=covered_components,
+        label=label,
+        key_id=key_id,
+        include_alg=include_alg,
+        digest_algorithm=digest_algorithm,
+    )
+    if simple is not None:
+        return simple
+    message = _Request(method=method, url=url, headers=headers)
     return _sign(
         message,
         body,
@@ -442,6 +461,30 @@ def sign_request(
         tag=tag,
         include_alg=include_alg,
         digest_algorithm=digest_algorithm,
+    )
+
+
+def _simple(signature, message, headers, body, key, *, nonce, tag, ttl, now, **options):
+    """``signature(*message, ...)`` of ``http_signature_base`` for the simple case (no
+    nonce or tag, our key types), or None: the library then signs (the same bytes)."""
+    if nonce is not None or tag is not None or not isinstance(key, SigningKey | HmacKey):
+        return None
+    if ttl is not None and ttl < 0:
+        raise ValueError("ttl must be positive (or None for no expires)")
+    created = _now(now)
+    return signature(
+        *message,
+        headers.items(),
+        body,
+        key,
+        http_algorithm=_http_algorithm(key),
+        covered=options["covered_components"],
+        label=options["label"],
+        key_id=options["key_id"] or key.kid,
+        created=created,
+        expires=created + ttl if ttl else None,
+        include_alg=options["include_alg"],
+        digest_algorithm=options["digest_algorithm"],
     )
 
 
@@ -476,21 +519,20 @@ def sign_response(
     (e.g. ``'"@path";req'``) that bind the response to its request.
     """
     headers = _Headers(headers)
-    if request is None and nonce is None and tag is None and isinstance(key, SigningKey | HmacKey):
-        if ttl is not None and ttl < 0:
-            raise ValueError("ttl must be positive (or None for no expires)")
-        created = _now(now)
-        simple = response_signature(
-            status,
-            headers.items(),
+    if request is None:
+        simple = _simple(
+            response_signature,
+            (status,),
+            headers,
             body,
             key,
-            http_algorithm=_http_algorithm(key),
-            covered=covered_components,
+            nonce=nonce,
+            tag=tag,
+            ttl=ttl,
+            now=now,
+            covered_components=covered_components,
             label=label,
-            key_id=key_id or key.kid,
-            created=created,
-            expires=created + ttl if ttl else None,
+            key_id=key_id,
             include_alg=include_alg,
             digest_algorithm=digest_algorithm,
         )

@@ -16,7 +16,7 @@ from odoo.addons.spp_dci.dci.http_signature import (
     verify_request,
     verify_response,
 )
-from odoo.addons.spp_dci.dci.http_signature_base import response_signature
+from odoo.addons.spp_dci.dci.http_signature_base import request_signature, response_signature
 from odoo.addons.spp_dci.dci.keys import ED25519, RSA_PSS_SHA512, RSA_SHA256, PublicKey, SigningKey
 from odoo.addons.spp_dci.dci.signature import (
     AlgorithmMismatch,
@@ -568,6 +568,87 @@ class TestHttpSignaturePolicy(BaseCase):
             HmacKey("short", b"too short")
         with self.assertRaises(TypeError):
             sign_request("POST", self.URL, {}, b"", self.ed_key.public_key)
+
+    def test_simple_requests_signed_as_the_library_signs_them(self):
+        """sign_request builds plain request signatures itself: the library's exact bytes,
+        and anything else (escapes, user info, IPv6, fragments, ...) is the library's."""
+        headers = {"Content-Type": "application/json"}
+        simple_urls = [
+            "https://mis.example.org/registry/on-search",
+            "https://MIS.Example.org:443/registry/on-search?x=1&y=a:b",
+            "https://mis.example.org:0443/a/b;c=d@e/",
+            "http://127.0.0.1:8080/cb",
+            "http://localhost:80/",
+            "https://mis.example.org",
+            "https://mis.example.org:/x",
+        ]
+        library_urls = [
+            "https://mis.example.org/a%20b",
+            "https://user@mis.example.org/x",
+            "https://[::1]:8443/x",
+            "https://mis.example.org/x#part",
+            "HTTPS://mis.example.org/x",
+        ]
+        options_cases = [
+            {},
+            {"covered_components": ("@method", "@authority", "@path", "content-type")},
+            {"digest_algorithm": "sha-512", "ttl": None, "include_alg": False},
+            {"label": "dci", "key_id": "other"},
+        ]
+        for key in (self.ed_key, self.rsa_key, self.hmac_key):
+            for url in simple_urls + library_urls:
+                for options in options_cases:
+                    with self.subTest(key=key.kid, url=url, options=options):
+                        signed = sign_request(
+                            "POST", url, headers, self.BODY, key, **options, now=self.NOW
+                        )
+                        message = http_signature._Request(
+                            method="POST", url=url, headers=http_signature._Headers(headers)
+                        )
+                        expected = http_signature._sign(
+                            message,
+                            self.BODY,
+                            key,
+                            **{
+                                "key_id": None,
+                                "covered_components": http_signature.DEFAULT_REQUEST_COMPONENTS,
+                                "label": "sig1",
+                                "ttl": 300,
+                                "nonce": None,
+                                "tag": None,
+                                "include_alg": True,
+                                "digest_algorithm": "sha-256",
+                                **options,
+                            },
+                            now=self.NOW,
+                        )
+                        self.assertEqual(signed, expected)
+        simple = {
+            "http_algorithm": "ed25519",
+            "covered": http_signature.DEFAULT_REQUEST_COMPONENTS,
+            "label": "sig1",
+            "key_id": "ed-1",
+            "created": self.NOW,
+            "expires": None,
+            "include_alg": True,
+            "digest_algorithm": "sha-256",
+        }
+        items = list(headers.items())
+        for url in simple_urls:
+            with self.subTest(simple=url):
+                self.assertIsNotNone(
+                    request_signature("POST", url, items, self.BODY, self.ed_key, **simple)
+                )
+        for url in library_urls:
+            with self.subTest(library=url):
+                self.assertIsNone(
+                    request_signature("POST", url, items, self.BODY, self.ed_key, **simple)
+                )
+        signed = sign_request("POST", simple_urls[0], headers, self.BODY, self.ed_key)
+        result = verify_request(
+            "POST", simple_urls[0], {**headers, **signed}, self.BODY, self.keys.get
+        )
+        self.assertEqual(result.key_id, self.ed_key.kid)
 
     def test_simple_responses_signed_as_the_library_signs_them(self):
         """sign_response builds plain response signatures itself: the library's exact bytes."""

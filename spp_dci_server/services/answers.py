@@ -22,7 +22,7 @@ from .concurrency import RETRYABLE, job_retry
 from .context import DCIContext
 from .handlers import LENIENT_MESSAGES, Exchange, process
 from .paths import ASYNC_PATHS, REPLY_ACTIONS
-from .replies import Reply, internal_error, rejection_envelope
+from .replies import Reply, internal_error, json_bytes, rejection_envelope
 
 _logger = logging.getLogger(__name__)
 
@@ -44,20 +44,22 @@ def answer_sync(ctx, checked, started):
     correlation_id = transactions.new_correlation_id()
     reply = _read(ctx, checked, correlation_id, ctx.read_env)
     ctx.end_reads()
+    raw = json_bytes(reply)  # written once: the reply's body and its digest
     recorded = transactions.record(
         ctx,
         checked,
         correlation_id,
         state="done",
         reply=reply,
+        reply_bytes=raw,
         started=started,
         store_payloads=ctx.config.store_payloads,
     )
     if recorded.replayed:
         check_local_rate(ctx, checked.sender)
         # the read-only cursor is closed; a re-send is rare: the request's cursor reads
-        reply = _read(ctx, checked, recorded.correlation_id, ctx.env)
-    return Reply(200, reply)
+        return Reply(200, _read(ctx, checked, recorded.correlation_id, ctx.env))
+    return Reply(200, reply, raw=raw)
 
 
 def accept_async(ctx, checked):

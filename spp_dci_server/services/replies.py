@@ -32,6 +32,8 @@ class Reply:
     status: int
     body: dict
     headers: dict = field(default_factory=dict)
+    #: ``json_bytes(body)`` when already written (the sync answer digests those bytes)
+    raw: bytes | None = None
 
 
 def now_ts(value=None):
@@ -45,7 +47,7 @@ def json_bytes(data):
 
 def render(ctx, reply: Reply):
     """Serialise ``reply`` and sign it (RFC 9421 ``Signature`` + ``Content-Digest``)."""
-    body = json_bytes(reply.body)
+    body = reply.raw if reply.raw is not None else json_bytes(reply.body)
     headers = {"Content-Type": "application/json", **reply.headers}
     try:
         headers.update(sign_response(reply.status, headers, body, ctx.signer))

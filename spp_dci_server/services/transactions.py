@@ -130,8 +130,20 @@ def _dumps(value):
     return json.dumps(value, ensure_ascii=False)
 
 
-def record(ctx, checked, correlation_id, *, state, reply=None, started=None, store_payloads):
+def record(
+    ctx,
+    checked,
+    correlation_id,
+    *,
+    state,
+    reply=None,
+    reply_bytes=None,
+    started=None,
+    store_payloads,
+):
     """Write the transaction row of an accepted request; a :class:`Recorded`.
+
+    ``reply_bytes``: ``json_bytes(reply)`` when the caller has written them already.
 
     :raises DCIError: ``rjct.message_id.duplicate`` when the message_id was already
         received with another request (path, header or message).
@@ -154,7 +166,7 @@ def record(ctx, checked, correlation_id, *, state, reply=None, started=None, sto
     if reply is not None:
         values.update(
             done_at=_utc_naive_now(),
-            response_digest=digest(reply),
+            response_digest=digest(reply_bytes if reply_bytes is not None else reply),
             status_reason_code=_text(reply.get("header", {}).get("status_reason_code")),
         )
     if started is not None:

@@ -18,6 +18,7 @@ are built by the ``http-message-signatures`` package; this module adds:
   body digest for requests; status and digest for responses).
 """
 
+import functools
 import hashlib
 import hmac
 import time
@@ -360,16 +361,35 @@ def _sign(
     tag,
     include_alg,
     digest_algorithm,
+    plain=None,
 ):
+    """The signature headers of ``message``; ``plain``: the ``http_signature_base``
+    signer of its kind, tried first (no nonce or tag): the same bytes, or None."""
     if not isinstance(key, SigningKey | HmacKey):
         raise TypeError("key must be a SigningKey or HmacKey")
     if ttl is not None and ttl < 0:
         raise ValueError("ttl must be positive (or None for no expires)")
     algorithm = _http_algorithm(key)
+    created = _now(now)
+    if plain is not None and nonce is None and tag is None:
+        signed = plain(
+            message.headers.items(),
+            body,
+            key,
+            http_algorithm=algorithm,
+            covered=covered_components,
+            label=label,
+            key_id=key_id or key.kid,
+            created=created,
+            expires=created + ttl if ttl else None,
+            include_alg=include_alg,
+            digest_algorithm=digest_algorithm,
+        )
+        if signed is not None:
+            return signed
     signer = HTTPMessageSigner(signature_algorithm=_ALGORITHM_CLASSES[algorithm])
     signer.content_digest_class = _digest_class(digest_algorithm)
     had_digest = "content-digest" in message.headers
-    created = _now(now)
     try:
         prepared = signer.prepare(
             message,
@@ -428,26 +448,7 @@ def sign_request(
     :returns: ``{"Signature-Input": ..., "Signature": ...}`` plus
         ``"Content-Digest"`` when this call generated it.
     """
-    headers = _Headers(headers)
-    simple = _simple(
-        request_signature,
-        (method, url),
-        headers,
-        body,
-        key,
-        nonce=nonce,
-        tag=tag,
-        ttl=ttl,
-        now=now,
-        covered_components=covered_components,
-        label=label,
-        key_id=key_id,
-        include_alg=include_alg,
-        digest_algorithm=digest_algorithm,
-    )
-    if simple is not None:
-        return simple
-    message = _Request(method=method, url=url, headers=headers)
+    message = _Request(method=method, url=url, headers=_Headers(headers))
     return _sign(
         message,
         body,
@@ -461,30 +462,7 @@ def sign_request(
         tag=tag,
         include_alg=include_alg,
         digest_algorithm=digest_algorithm,
-    )
-
-
-def _simple(signature, message, headers, body, key, *, nonce, tag, ttl, now, **options):
-    """``signature(*message, ...)`` of ``http_signature_base`` for the simple case (no
-    nonce or tag, our key types), or None: the library then signs (the same bytes)."""
-    if nonce is not None or tag is not None or not isinstance(key, SigningKey | HmacKey):
-        return None
-    if ttl is not None and ttl < 0:
-        raise ValueError("ttl must be positive (or None for no expires)")
-    created = _now(now)
-    return signature(
-        *message,
-        headers.items(),
-        body,
-        key,
-        http_algorithm=_http_algorithm(key),
-        covered=options["covered_components"],
-        label=options["label"],
-        key_id=options["key_id"] or key.kid,
-        created=created,
-        expires=created + ttl if ttl else None,
-        include_alg=options["include_alg"],
-        digest_algorithm=options["digest_algorithm"],
+        plain=functools.partial(request_signature, method, url),
     )
 
 
@@ -519,25 +497,6 @@ def sign_response(
     (e.g. ``'"@path";req'``) that bind the response to its request.
     """
     headers = _Headers(headers)
-    if request is None:
-        simple = _simple(
-            response_signature,
-            (status,),
-            headers,
-            body,
-            key,
-            nonce=nonce,
-            tag=tag,
-            ttl=ttl,
-            now=now,
-            covered_components=covered_components,
-            label=label,
-            key_id=key_id,
-            include_alg=include_alg,
-            digest_algorithm=digest_algorithm,
-        )
-        if simple is not None:
-            return simple
     message = _Response(status_code=int(status), headers=headers, request=_request_view(request))
     return _sign(
         message,
@@ -552,6 +511,7 @@ def sign_response(
         tag=tag,
         include_alg=include_alg,
         digest_algorithm=digest_algorithm,
+        plain=functools.partial(response_signature, status) if request is None else None,
     )
 
 

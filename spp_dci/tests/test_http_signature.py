@@ -365,6 +365,16 @@ class TestHttpSignaturePolicy(BaseCase):
     URL = "https://registry.example.org/api/v1/registry/sync/search"
     BODY = b'{"header":{"action":"search"},"message":{}}'
     NOW = 1735689600
+    #: the options of sign_request / sign_response, as the library signer takes them
+    LIBRARY_DEFAULTS = {
+        "key_id": None,
+        "label": "sig1",
+        "ttl": 300,
+        "nonce": None,
+        "tag": None,
+        "include_alg": True,
+        "digest_algorithm": "sha-256",
+    }
 
     @classmethod
     def setUpClass(cls):
@@ -610,14 +620,8 @@ class TestHttpSignaturePolicy(BaseCase):
                             self.BODY,
                             key,
                             **{
-                                "key_id": None,
+                                **self.LIBRARY_DEFAULTS,
                                 "covered_components": http_signature.DEFAULT_REQUEST_COMPONENTS,
-                                "label": "sig1",
-                                "ttl": 300,
-                                "nonce": None,
-                                "tag": None,
-                                "include_alg": True,
-                                "digest_algorithm": "sha-256",
                                 **options,
                             },
                             now=self.NOW,
@@ -673,14 +677,8 @@ class TestHttpSignaturePolicy(BaseCase):
                         status_code=status, headers=http_signature._Headers(headers), request=None
                     )
                     options = {
-                        "key_id": None,
+                        **self.LIBRARY_DEFAULTS,
                         "covered_components": http_signature.DEFAULT_RESPONSE_COMPONENTS,
-                        "label": "sig1",
-                        "ttl": 300,
-                        "nonce": None,
-                        "tag": None,
-                        "include_alg": True,
-                        "digest_algorithm": "sha-256",
                         **options,
                     }
                     expected = library(message, self.BODY, key, now=self.NOW, **options)

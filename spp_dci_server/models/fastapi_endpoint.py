@@ -222,7 +222,7 @@ class FastapiEndpoint(models.Model):
             from ..routers.openapi import install_openapi
 
             config = self._dci_config()
-            app.state.dci_config = config  # read by routers.dependencies.dci_endpoint_config
+            app.state.dci_config = config  # read by routers.dependencies (the contexts)
             # FastAPI re-analyses every dependency of every request as soon as the app has
             # any dependency override (a signature inspection per dependency and request);
             # the DCI routes use none of the base overrides (endpoint id, company).

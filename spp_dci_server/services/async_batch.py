@@ -13,7 +13,7 @@ retries, backoff, stamping and checks).
 """
 
 import functools
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from psycopg2 import errors
@@ -21,7 +21,9 @@ from psycopg2 import errors
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from .answers import answer_async_transaction
+from .retention import int_param
 from .savepoints import AnswerSavepoints
+from .transactions import utc_naive_now
 
 BATCH_IDENTITY = "spp.dci.transaction._dci_answer_queued"
 DEFAULT_BATCH_SIZE = 50
@@ -75,7 +77,7 @@ def known_waiting(dbname):
     their rows to the next batch job or the daily pass (``_dci_answer_stranded``).
     """
     start = _known_starts.get(dbname)
-    return start is not None and (start - _utc_now()).total_seconds() > START_MARGIN
+    return start is not None and (start - utc_naive_now()).total_seconds() > START_MARGIN
 
 
 def remember_start(cr, start):
@@ -89,21 +91,13 @@ def forget_start(dbname):
     _known_starts.pop(dbname, None)
 
 
-def _utc_now():
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def batch_size(env):
-    value = env["ir.config_parameter"].sudo().get_param("spp_dci_server.async_batch_size")
-    try:
-        return max(1, int(value or DEFAULT_BATCH_SIZE))
-    except ValueError:
-        return DEFAULT_BATCH_SIZE
+    return max(1, int_param(env, "spp_dci_server.async_batch_size", DEFAULT_BATCH_SIZE))
 
 
 def start_after(seconds):
     """The UTC time ``seconds`` from now (the earliest start of a job queued with that eta)."""
-    return _utc_now() + timedelta(seconds=seconds)
+    return utc_naive_now() + timedelta(seconds=seconds)
 
 
 def batch_delay(env):
@@ -113,11 +107,7 @@ def batch_delay(env):
     wait lets the requests of the next moment join it (pending, it is the waiting job
     their ACKs find) instead of each few ACKs paying a job. 0: at once.
     """
-    value = env["ir.config_parameter"].sudo().get_param("spp_dci_server.async_batch_delay")
-    try:
-        return max(0, int(value if value not in (None, False, "") else DEFAULT_BATCH_DELAY))
-    except ValueError:
-        return DEFAULT_BATCH_DELAY
+    return max(0, int_param(env, "spp_dci_server.async_batch_delay", DEFAULT_BATCH_DELAY))
 
 
 def claim(cr, size):

@@ -165,7 +165,7 @@ def record(
     )
     if reply is not None:
         values.update(
-            done_at=_utc_naive_now(),
+            done_at=utc_naive_now(),
             response_digest=digest(reply_bytes if reply_bytes is not None else reply),
             status_reason_code=_text(reply.get("header", {}).get("status_reason_code")),
         )
@@ -196,12 +196,12 @@ def record_rejection(ctx, sender, action, mode, data, err, *, store_payloads):
         state="rejected",
         status_reason_code=str(err.code),
         status_reason_message=err.message,
-        done_at=_utc_naive_now(),
+        done_at=utc_naive_now(),
     )
     if store_payloads:
         values["request_payload"] = data
     return _insert(ctx.env, values)
 
 
-def _utc_naive_now():
+def utc_naive_now():
     return datetime.now(UTC).replace(tzinfo=None)

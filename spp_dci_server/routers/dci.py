@@ -14,14 +14,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ..services.answers import accept_async, answer_sync
-from ..services.checks import CheckedRequest
 from ..services.paths import RECEIVER_PATHS, REGISTRY_PATHS, SYNC
 from ..services.receivers import receive_callback
 from ..services.replies import Reply, render
 from ..services.token_endpoint import token_reply
 from .dependencies import (
-    Context,
     PrimaryContext,
+    Received,
+    Registry,
     caller_address,
     dci_endpoint_config,
     read_body,
@@ -59,15 +59,17 @@ SUMMARIES = {
 
 def _registry_route(path):
     scope, mode = REGISTRY_PATHS[path]
-    Checked = Annotated[CheckedRequest, Depends(registry_request(path))]
+    Checked = Annotated[Registry, Depends(registry_request(path))]
     if mode == SYNC:
 
-        async def endpoint(request: Request, checked: Checked, ctx: Context):
+        async def endpoint(request: Request, registry: Checked):
+            ctx, checked = registry
             return respond(ctx, answer_sync(ctx, checked, request.state.dci_started))
 
     else:
 
-        async def endpoint(checked: Checked, ctx: Context):
+        async def endpoint(registry: Checked):
+            ctx, checked = registry
             ctx.end_reads()
             return respond(ctx, accept_async(ctx, checked))
 
@@ -76,11 +78,11 @@ def _registry_route(path):
 
 def _receiver_route(path):
     scope = RECEIVER_PATHS[path]
-    Callback = Annotated[tuple, Depends(received_callback(path, scope))]
+    Callback = Annotated[Received, Depends(received_callback(path, scope))]
 
-    async def endpoint(callback: Callback, ctx: PrimaryContext):
-        sender, data = callback
-        return respond(ctx, receive_callback(ctx, path, sender, data))
+    async def endpoint(callback: Callback):
+        ctx = callback.ctx
+        return respond(ctx, receive_callback(ctx, path, callback.sender, callback.data))
 
     return endpoint, scope, "Callbacks"
 

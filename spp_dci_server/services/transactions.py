@@ -8,7 +8,10 @@ written and the first row decides: the same path and the same request digest
 (:class:`Recorded` ``replayed``); anything else is ``rjct.message_id.duplicate``.
 The row keeps the digests of request and answer, counts, codes and timing; the
 whole payloads only where txn status or retries need them (async requests) or
-when the endpoint stores payloads (``dci_store_payloads``).
+when the endpoint stores payloads (``dci_store_payloads``). ``create_uid`` and
+``write_uid`` stay empty: the endpoint (``endpoint_id``) and the sender say who
+wrote the row, and each of those two foreign keys would cost the INSERT a check
+planned again at every request (the pool's ``DISCARD ALL``).
 """
 
 import hashlib
@@ -39,7 +42,7 @@ INSERT INTO spp_dci_transaction (
     %(sender_uri)s, %(signature_state)s, %(signature_kid)s, %(state)s, %(status_reason_code)s,
     %(status_reason_message)s, %(done_at)s, %(duration_ms)s, %(request_digest)s,
     %(response_digest)s, %(request_payload)s, %(response_payload)s, 'none', 0, 0,
-    %(uid)s, %(uid)s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+    NULL, NULL, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
 )
 ON CONFLICT (sender_id, message_id) WHERE state != 'rejected' DO NOTHING
 RETURNING id
@@ -113,7 +116,6 @@ def _values(ctx, sender, action, mode, data, correlation_id):
         "response_digest": None,
         "request_payload": None,
         "response_payload": None,
-        "uid": ctx.env.uid,
     }
 
 

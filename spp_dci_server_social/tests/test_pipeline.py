@@ -57,6 +57,8 @@ class TestPipeline(SocialCase):
         self.assertEqual(len(txn.request_digest), 64)
         self.assertEqual(len(txn.response_digest), 64)
         self.assertGreaterEqual(txn.duration_ms, 0)
+        # written by its endpoint for its sender: no res_users foreign keys to check
+        self.assertFalse(txn.create_uid or txn.write_uid)
         self.assertFalse(txn.sudo().request_payload)  # off by default for sync searches
         self.assertFalse(txn.sudo().response_payload)
 

@@ -44,7 +44,10 @@ class SppDciDemo(models.AbstractModel):
             created["households"] = len(homes)
             created["individuals"] = sum(len(h.members) for h in homes)
 
-        today = fields.Date.context_today(self)
+        # the day the demo XML dates its recent events from (DateTime.today(): the
+        # server's date), not the installing user's: both ends of the default import
+        # range must hold the same events whatever that user's time zone
+        today = fields.Date.today()
         People = env["spp.dci.demo.person"]
         for registry, wanted in (
             ("crvs", [self._dci_demo_crvs_values(r, today, id_types) for r in plan.crvs]),

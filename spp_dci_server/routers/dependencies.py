@@ -6,21 +6,23 @@ step depends on the one before and hands its result on:
 1. ``dci_context``: our identity for this endpoint and the request's cursors;
 2. ``authenticated_sender(scope)``: bearer token, scope, registry type, rate
    limit (a :class:`Caller`: the context and the sender);
-3. the body: implementation present, read and size-checked, JSON; on the search
-   paths a ``multipart/form-data`` body is a file search, whose envelope part
-   passes the same checks (``services/file_search.py``) (a :class:`Received`);
-4. its RFC 9421 HTTP signature (:func:`http_signature`);
-5. envelope, DCI signature and header checked (``services/checks.py``): a
-   :class:`Registry` (the context and the CheckedRequest).
+3. ``registry_request(path)``, the envelope: implementation present, body read
+   and size-checked, JSON; on the search paths a ``multipart/form-data`` body is
+   a file search, whose envelope part passes the same checks
+   (``services/file_search.py``); its RFC 9421 HTTP signature
+   (:func:`verify_http_signature`); envelope, DCI signature and header checked
+   (``services/checks.py``): a :class:`Registry` (the context and the
+   CheckedRequest).
 
+The receiver paths have the same three steps (:func:`received_callback`).
 Each step names only the one before it: FastAPI solves a dependency's own
 dependencies again wherever it is named, before it looks in its cache, so a
 step named by several others would be walked once per name (measured: 18
-dependencies solved per registry request for the same checks, against 6).
+dependencies solved per registry request for the same checks, against 4).
 
 Any failure raises ``DCIError``; the routes' class (``error_handlers.DCIRoute``)
 turns it into the spec answer (and records the refusal), using what the
-dependencies left in ``request.state``.
+dependencies left in ``request.state``, and ends the context's reads.
 """
 
 import time
@@ -57,15 +59,14 @@ async def dci_endpoint_config(request: Request) -> EndpointConfig:
 # about 0.1 ms on the benchmark machine (measured).
 
 
-async def dci_context(request: Request):
-    """Registry paths: reads on the read-only cursor (replica), closed after the answer."""
+async def dci_context(request: Request) -> DCIContext:
+    """Registry paths: reads on the read-only cursor (replica). The routes' class ends
+    them after the answer (``DCIRoute``): a plain dependency, not a generator, which
+    FastAPI would enter and leave through an exit stack at every request."""
     request.state.dci_started = time.monotonic()
     config = await dci_endpoint_config(request)
     ctx = request.state.dci_context = DCIContext(odoo_env_ctx.get(), config, replica=True)
-    try:
-        yield ctx
-    finally:
-        ctx.end_reads()
+    return ctx
 
 
 async def dci_primary_context(request: Request) -> DCIContext:
@@ -118,16 +119,6 @@ class Caller(NamedTuple):
     sender: SenderInfo
 
 
-class Received(NamedTuple):
-    """A request body as received (the exact bytes) and its JSON (a file search: its upload)."""
-
-    ctx: DCIContext
-    sender: SenderInfo
-    body: bytes
-    data: dict
-    upload: object = None
-
-
 class Registry(NamedTuple):
     """A registry request that passed every check: the context and the CheckedRequest."""
 
@@ -150,73 +141,64 @@ def authenticated_sender(scope):
     return sender_for_scope
 
 
-def http_signature(Body, *, receiver=False):
-    """The dependency: the received request once its RFC 9421 signature is checked
-    (``services/http_signatures.py``).
-
-    Verified when present, after the token and the JSON and before the envelope
-    and its DCI signature; required by the sender's policy (and, on the receiver
-    paths, by ``spp.dci.inbox._dci_requires_http_signature``).
-    """
-
-    async def verified_http_signature(request: Request, received: Body) -> Received:
-        ctx, sender = received.ctx, received.sender
-        present = SIGNATURE_INPUT in request.headers
+def verify_http_signature(request: Request, sender: SenderInfo, body, *, required=None):
+    """The request's RFC 9421 signature (``services/http_signatures.py``), in the
+    envelope step: verified when present, after the token and the JSON and before the
+    envelope and its DCI signature; required by ``required`` (default: the sender's
+    policy)."""
+    present = SIGNATURE_INPUT in request.headers
+    if required is None:
         required = sender.require_http_signature
-        if receiver and not required and not present:  # a query: only when needed
-            required = ctx.env["spp.dci.inbox"]._dci_requires_http_signature(sender)
-        if present or required:
-            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
-            check_http_signature(
-                sender, request.method, str(request.url), headers, received.body, required=required
-            )
-        return received
-
-    return verified_http_signature
+    if present or required:
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw]
+        check_http_signature(
+            sender, request.method, str(request.url), headers, body, required=required
+        )
 
 
 def registry_request(path):
     """The dependency: the Registry (context, CheckedRequest) of a POST to ``path``."""
     Authenticated = Annotated[Caller, Depends(authenticated_sender(REGISTRY_PATHS[path][0]))]
 
-    async def registry_body(request: Request, caller: Authenticated) -> Received:
+    async def checked_request(request: Request, caller: Authenticated) -> Registry:
         ctx, sender = caller
         ensure_implementation(ctx)
+        upload = None
         if is_file_request(path, request.headers):
             body = await read_body(request, body_limit(ctx.config), in_memory=True)
             data, upload = read_upload(ctx, request.headers, body)
-            request.state.dci_data = data
-            return Received(ctx, sender, body, data, upload)
-        body = await read_body(request, ctx.config.max_body_bytes, in_memory=True)
-        data = read_json(ctx, request.headers, body)
-        request.state.dci_data = data  # from here on, a refusal is recorded
-        return Received(ctx, sender, body, data)
-
-    Body = Annotated[Received, Depends(registry_body)]
-    Signed = Annotated[Received, Depends(http_signature(Body))]
-
-    async def checked_request(received: Signed) -> Registry:
-        ctx, sender = received.ctx, received.sender
-        if received.upload is not None:  # the signed bytes are the envelope part's
-            upload = received.upload
-            checked = check_request(ctx, path, sender, received.data, upload.envelope, upload)
         else:
-            checked = check_request(ctx, path, sender, received.data, received.body)
+            body = await read_body(request, ctx.config.max_body_bytes, in_memory=True)
+            data = read_json(ctx, request.headers, body)
+        request.state.dci_data = data  # from here on, a refusal is recorded
+        verify_http_signature(request, sender, body)
+        if upload is not None:  # the signed bytes are the envelope part's
+            checked = check_request(ctx, path, sender, data, upload.envelope, upload)
+        else:
+            checked = check_request(ctx, path, sender, data, body)
         return Registry(ctx, checked)
 
     return checked_request
 
 
+class Received(NamedTuple):
+    """A callback as received: the context, its sender and its JSON."""
+
+    ctx: DCIContext
+    sender: SenderInfo
+    data: dict
+
+
 def received_callback(path, scope):
-    """The dependency: the Received (context, sender, body, data) of a POST to a
-    receiver path.
+    """The dependency: the Received (context, sender, JSON) of a POST to a receiver path.
 
     The token is checked before the body is read: an unauthenticated caller's
     body is never read, parsed or logged. Its refusal is counted per source
     address in the database; past the limit it is answered 429 and nothing is
     written at all. ``request.state.dci_sender`` tells every middleware (the
     client's receiver log) that the caller is authenticated. The sender's own
-    rate is counted in this process. Then the body, its RFC 9421 signature.
+    rate is counted in this process. Then the body, its RFC 9421 signature
+    (required by the sender's policy or ``spp.dci.inbox._dci_requires_http_signature``).
     """
 
     async def callback_sender(request: Request, ctx: PrimaryContext) -> Caller:
@@ -234,9 +216,14 @@ def received_callback(path, scope):
 
     Authenticated = Annotated[Caller, Depends(callback_sender)]
 
-    async def callback_body(request: Request, caller: Authenticated) -> Received:
+    async def callback(request: Request, caller: Authenticated) -> Received:
         ctx, sender = caller
         body = await read_body(request, ctx.config.max_body_bytes)
-        return Received(ctx, sender, body, read_json(ctx, request.headers, body))
+        data = read_json(ctx, request.headers, body)
+        required = sender.require_http_signature
+        if not required and SIGNATURE_INPUT not in request.headers:  # a query: only if needed
+            required = ctx.env["spp.dci.inbox"]._dci_requires_http_signature(sender)
+        verify_http_signature(request, sender, body, required=required)
+        return Received(ctx, sender, data)
 
-    return http_signature(Annotated[Received, Depends(callback_body)], receiver=True)
+    return callback

@@ -51,7 +51,8 @@ def refusal_response(request, path, err: DCIError):
 
 
 class DCIRoute(APIRoute):
-    """A route whose DCIErrors (dependencies included) answer the spec body."""
+    """A route whose DCIErrors (dependencies included) answer the spec body, and whose
+    context's reads end with the answer, whatever happened."""
 
     def get_route_handler(self):
         handler = super().get_route_handler()
@@ -64,5 +65,9 @@ class DCIRoute(APIRoute):
                 if getattr(request.state, "dci_context", None) is None:
                     raise  # before our dependencies ran: middleware.py answers
                 return refusal_response(request, path, err)
+            finally:
+                ctx = getattr(request.state, "dci_context", None)
+                if ctx is not None:
+                    ctx.end_reads()  # the read-only cursor ends with the answer
 
         return dci_route_handler

@@ -172,11 +172,8 @@ def registry_request(path):
             data = read_json(ctx, request.headers, body)
         request.state.dci_data = data  # from here on, a refusal is recorded
         verify_http_signature(request, sender, body)
-        if upload is not None:  # the signed bytes are the envelope part's
-            checked = check_request(ctx, path, sender, data, upload.envelope, upload)
-        else:
-            checked = check_request(ctx, path, sender, data, body)
-        return Registry(ctx, checked)
+        signed = upload.envelope if upload is not None else body  # a file: its envelope part
+        return Registry(ctx, check_request(ctx, path, sender, data, signed, upload))
 
     return checked_request
 

@@ -27,12 +27,17 @@ class DCIContext:
         self.config = config
         self._replica = replica
         self._our_id = None
+        self._signer = None
         self._read_env = None
         self._read_savepoint = None
 
     @property
     def signer(self):
-        return self.read_env["spp.dci.signing.key"]._dci_signer()
+        """Our signer (the models' process cache), looked up once per request: an answer
+        signs its envelope and its HTTP response."""
+        if self._signer is None:
+            self._signer = self.read_env["spp.dci.signing.key"]._dci_signer()
+        return self._signer
 
     @property
     def our_id(self):

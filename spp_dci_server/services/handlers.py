@@ -156,7 +156,7 @@ def _answer_items(raw_items, model, codes, fallback, answer):
 
 def search(ctx, exchange, message, env=None):
     """``search``: each item against the registry implementation (``env``: read-only)."""
-    impl = (env or ctx.env)[ctx.implementation_name()]
+    impl = (ctx.env if env is None else env)[ctx.implementation_name()]
 
     config = ctx.config
     limit = TimeLimit(impl.env, config.search_timeout_ms)

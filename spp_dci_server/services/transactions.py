@@ -154,11 +154,12 @@ def record(
     values = _values(
         ctx, checked.sender, checked.action, checked.mode, checked.data, correlation_id
     )
+    references = _references(checked.message)
     values.update(
         message_ts=header.message_ts.astimezone(UTC).replace(tzinfo=None),
         transaction_id=checked.message.transaction_id,
-        reference_ids=_references(checked.message),
-        item_count=len(_references(checked.message)) or 1,
+        reference_ids=references,
+        item_count=len(references) or 1,
         sender_uri=checked.sender_uri,
         signature_state=checked.signature_state,
         signature_kid=checked.kid,

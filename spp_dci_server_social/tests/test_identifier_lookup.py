@@ -110,6 +110,28 @@ class TestIdentifierLookup(SocialCase):
             )
         )
 
+    def test_a_renamed_identifier_type_answers_with_its_new_code(self):
+        """The identifier codes are cached per process; changing a type clears them."""
+        impl = self.impl()
+        spec = impl._dci_record_types()["Person"]
+
+        def codes():
+            (person,) = impl._dci_identifier_records(spec, self.nid.id, "ZB-NID-001")
+            return {identifier["identifier_type"] for identifier in person["identifier"]}
+
+        old_code = self.nid.code
+        self.assertIn(old_code, codes())
+        self.nid.code = "ZBNID2"
+        self.assertIn("ZBNID2", codes())
+        self.assertNotIn(old_code, codes())
+        self.assertEqual(
+            codes(),
+            {
+                c["identifier_type"]
+                for c in self.orm_answer(impl, "Person", self.nid, "ZB-NID-001")[0]["identifier"]
+            },
+        )
+
     def test_search_pages_of_a_lookup(self):
         impl = self.impl()
 

@@ -4,6 +4,7 @@ The server and the client both use ``ACTION_MESSAGES`` / ``ENDPOINTS`` so that
 they agree on what each endpoint carries.
 """
 
+import functools
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
@@ -65,8 +66,10 @@ REGISTRIES = ("social", "crvs", "ibr", "dr", "fr")
 _WITH_TXN_STATUS = ("social", "crvs", "ibr", "fr")  # dr: spdci/api-standards#49
 
 
+@functools.cache
 def envelope_model(action, message_model=None) -> type[Envelope]:
-    """The envelope class for ``action``, with its spec header and message model."""
+    """The envelope class for ``action``, with its spec header and message model
+    (parametrised once: pydantic's own lookup of a generic costs more than a dict's)."""
     action = Action(action)
     message_model = message_model or ACTION_MESSAGES[action]
     if action in (Action.ON_SUBSCRIBE, Action.ON_UNSUBSCRIBE):

@@ -136,6 +136,8 @@ AttributeValue = Annotated[
 
 # Validation context of received bodies (see DCIModel.from_json).
 WIRE_CONTEXT = {"dci_wire": True}
+#: model class -> the names a wire body may give its fields (DCIModel._no_null_on_the_wire)
+_WIRE_NAMES = {}
 
 
 class DCIModel(BaseModel):
@@ -163,8 +165,11 @@ class DCIModel(BaseModel):
             return data
         if not isinstance(data, dict):
             return data
-        names = set(cls.model_fields)
-        names.update(f.alias for f in cls.model_fields.values() if f.alias)
+        names = _WIRE_NAMES.get(cls)
+        if names is None:  # once per class: its fields' names and aliases
+            fields = cls.__pydantic_fields__
+            aliases = {field.alias for field in fields.values() if field.alias}
+            names = _WIRE_NAMES[cls] = frozenset(fields) | aliases
         nulls = [key for key, value in data.items() if value is None and key in names]
         if nulls:
             raise ValidationError.from_exception_data(
@@ -375,8 +380,10 @@ class RequestEnvelope(Envelope[MsgHeader, MessageT], Generic[MessageT]):
 
     @model_validator(mode="after")
     def _check_total_count(self):
+        # the message model's own fields: a missing one would go through __getattr__
+        fields = getattr(type(self.message), "__pydantic_fields__", ())
         for field in _BATCH_FIELDS:
-            batch = getattr(self.message, field, None)
+            batch = getattr(self.message, field) if field in fields else None
             if batch is not None and self.header.total_count != len(batch):
                 raise PydanticCustomError(
                     "total_count_mismatch",

@@ -151,8 +151,11 @@ class _IndividualRow:
         self.id = next(columns)
         for name in _ROW_FIELDS:
             setattr(self, name, next(columns) or False)
-        self.state_id = env["res.country.state"].browse(next(columns) or ())
-        self.country_id = env["res.country"].browse(next(columns) or ())
+        state, country = next(columns), next(columns)
+        if state or country:  # read as superuser, as the ORM path reads them
+            env = env(su=True)
+        self.state_id = env["res.country.state"].browse(state or ())
+        self.country_id = env["res.country"].browse(country or ())
         self.identifiers = next(columns) or []
 
 
@@ -216,9 +219,8 @@ class SppDciRegistrySocial(models.AbstractModel):
         return tuple((t["code"], t["id"], t["active"]) for t in types)
 
     @api.model
-    @tools.ormcache()
     def _dci_identifier_codes(self):
-        """``{id: code}`` of every identifier type (cleared with the map; read only)."""
+        """``{id: code}`` of every identifier type (from the cached map)."""
         return {type_id: code for code, type_id, _active in self._dci_identifier_type_map()}
 
     @api.model
@@ -264,10 +266,7 @@ class SppDciRegistrySocial(models.AbstractModel):
         )
         self.env.flush_all()  # pending writes of this transaction are read as the ORM reads them
         cr.execute(query)
-        rows = cr.fetchall()
-        # the address's state and country are records (read as superuser), when set
-        env = self.sudo().env if any(row[-3] or row[-2] for row in rows) else self.env
-        people = [_IndividualRow(row, env) for row in rows]
+        people = [_IndividualRow(row, self.env) for row in cr.fetchall()]
         codes = self._dci_identifier_codes()
         identifiers = {
             person.id: [

@@ -111,7 +111,7 @@ class TestIdentifierLookup(SocialCase):
         )
 
     def test_a_renamed_identifier_type_answers_with_its_new_code(self):
-        """The identifier codes are cached per process; changing a type clears them."""
+        """The identifier types are cached per process; changing one clears them."""
         impl = self.impl()
         spec = impl._dci_record_types()["Person"]
 

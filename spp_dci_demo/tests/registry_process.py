@@ -77,6 +77,16 @@ def demo_registries_served_apart(env):
                     + log.read_text(encoding="utf-8")[-3000:]
                 )
             time.sleep(0.5)
+        # /web/health answers before the database's registry is loaded: wait for a DCI
+        # route too, so that the loading is over before the browser starts beside it
+        crvs = env.ref("spp_dci_demo.fastapi_endpoint_dci_crvs_demo")
+        while not _answers(base + crvs.root_path + JWKS_PATH):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(
+                    f"the demo registry server on {base} does not serve the demo CRVS:\n"
+                    + log.read_text(encoding="utf-8")[-3000:]
+                )
+            time.sleep(0.5)
         for registry in ("crvs", "ibr", "dr"):
             source = env.ref(f"spp_dci_demo.demo_source_{registry}").sudo()
             endpoint = env.ref(f"spp_dci_demo.fastapi_endpoint_dci_{registry}_demo")

@@ -122,6 +122,12 @@ def parse_args():
         "--no-report", action="store_true", help="write --json only (more scenarios follow)"
     )
     parser.add_argument(
+        "--receiver-delay-ms",
+        type=float,
+        default=0,
+        help="ms the callback receiver waits before each ACK, as a distant one would (0)",
+    )
+    parser.add_argument(
         "--rounds", type=int, default=5, help="interleaved rounds of the compared scenarios"
     )
     parser.add_argument("--code-hash", help="the suite's code hash, recorded in bench.json")
@@ -150,7 +156,7 @@ def prepared(args, registrants_wanted, *, warm=True):
     forget_previous_runs(args.db)
     if warm:
         warm_cache(args.db)
-    receiver = CallbackReceiver().start()
+    receiver = CallbackReceiver(delay=args.receiver_delay_ms / 1000).start()
     try:
         key, our_id = ensure_sender(args.config, args.db, callback_host=receiver.host_port)
         yield scenarios_class()(

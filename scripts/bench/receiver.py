@@ -36,7 +36,10 @@ def send_ack(handler, correlation_id):
 
 
 class CallbackReceiver:
-    def __init__(self):
+    """``delay``: seconds each callback waits before its ACK (a receiver that far away)."""
+
+    def __init__(self, delay=0.0):
+        self.delay = delay
         self.arrivals = {}  # correlation_id -> perf_counter time of the first callback
         self.duplicates = 0
         self.problems = []  # callbacks that are not a successful on-search
@@ -63,6 +66,8 @@ class CallbackReceiver:
                 except (ValueError, KeyError, TypeError):
                     data, correlation_id = None, None
                 receiver.record(correlation_id, data, raw)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 send_ack(self, correlation_id or "")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -13,11 +13,12 @@ from odoo.exceptions import UserError
 from ..services.callbacks import (
     DeliveryError,
     DeliveryGaveUp,
+    DeliveryRequest,
     Outcome,
     check_callback_url,
     client,
     gave_up_reason,
-    post,
+    send,
 )
 from ..services.replies import json_bytes, restamped_envelope
 from .json_text import json_text_field
@@ -154,16 +155,26 @@ class SppDciDeliveryMixin(models.AbstractModel):
     def _dci_attempt_delivery(self, just_signed=False):
         """One attempt: POST, write the outcome, queue the next attempt when it is worth
         one; an :class:`Outcome`. ``just_signed``: the stored envelope was signed moments
-        ago (the batch job's first attempt), see ``restamped_envelope``.
+        ago, see ``restamped_envelope``.
 
         A delivery that gives up is written ``failed`` here; the caller decides how it
         is listed (the job fails, the batch job records a failed delivery job).
         """
+        try:
+            result = send(self._dci_delivery_request(just_signed))
+        except DeliveryError as exc:  # nothing it may send
+            result = exc
+        return self._dci_record_attempt(result)
+
+    def _dci_record_attempt(self, result):
+        """Write what one attempt came to (``(status, answer)`` or its DeliveryError,
+        see ``callbacks.send``) and queue the next attempt when it is worth one; an
+        :class:`Outcome`. The batch job sends its callbacks together
+        (``callbacks.send_batch``), then records each here."""
         max_attempts, backoff = self._dci_delivery_settings()
         attempt = self.delivery_attempts + 1
-        try:
-            status, answer = self._dci_post_delivery(just_signed)
-        except DeliveryError as exc:
+        if isinstance(result, DeliveryError):
+            exc = result
             values = {
                 "delivery_attempts": attempt,
                 "delivery_last_error": str(exc)[:500],
@@ -182,6 +193,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
             self.write(values)
             self._dci_delivery_failed()
             return Outcome(summary, gave_up=True, values=values, reason=gave_up_reason(summary))
+        status, answer = result
         values = {
             "delivery_attempts": attempt,
             "delivery_state": "sent",
@@ -214,7 +226,9 @@ class SppDciDeliveryMixin(models.AbstractModel):
     def _dci_delivery_failed(self):
         """Hook: the delivery gave up."""
 
-    def _dci_post_delivery(self, just_signed=False):
+    def _dci_delivery_request(self, just_signed=False):
+        """This attempt's signed POST (a DeliveryRequest); raises DeliveryError when there
+        is nothing it may send (callback URL refused, payload gone, no sender token)."""
         sender = self._dci_delivery_sender()
         url = self.delivery_url
         allow_private = sender._dci_allows_private_callbacks()
@@ -233,7 +247,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
         token = self._dci_callback_token(sender)
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return post(url, body, headers, allow_private=allow_private)
+        return DeliveryRequest(url, body, headers, allow_private)
 
     def _dci_callback_token(self, sender):
         """A bearer token from the sender's token endpoint, when it requires one."""

@@ -6,27 +6,30 @@ matches pending and enqueued jobs only: a started one may have claimed already).
 The batch job claims received rows with ``FOR UPDATE SKIP LOCKED`` (two batch
 jobs on ``root:2`` share the work; a job killed mid-batch rolls back and its
 rows are claimed again), answers each, makes the first delivery attempt of each
-callback over the shared HTTP client (its pool keeps a connection per callback
-host), and queues the next batch job while rows remain. A failed first attempt
-continues as the per-callback delivery job (``spp.dci.delivery.mixin``: same
-retries, backoff, stamping and checks).
+callback over the shared HTTP client (its pool keeps connections per callback
+host), up to ``spp_dci_server.callback_concurrency`` of them in flight at once
+(``callbacks.send_batch``), and queues the next batch job while rows remain. A
+failed first attempt continues as the per-callback delivery job
+(``spp.dci.delivery.mixin``: same retries, backoff, stamping and checks).
 """
 
 import functools
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from psycopg2 import errors
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from .answers import answer_async_transaction
+from .callbacks import DeliveryError, send_batch
 from .retention import int_param
 from .savepoints import AnswerSavepoints
 from .transactions import utc_naive_now
 
 BATCH_IDENTITY = "spp.dci.transaction._dci_answer_queued"
 DEFAULT_BATCH_SIZE = 50
+#: callbacks of a batch in flight at once (``spp_dci_server.callback_concurrency``)
+DEFAULT_CALLBACK_CONCURRENCY = 8
 #: s an ACK's new batch job waits before it runs, gathering the requests that follow
 DEFAULT_BATCH_DELAY = 1
 
@@ -95,6 +98,13 @@ def batch_size(env):
     return max(1, int_param(env, "spp_dci_server.async_batch_size", DEFAULT_BATCH_SIZE))
 
 
+def callback_concurrency(env):
+    """How many of a batch's callbacks are sent at once (1: one after the other)."""
+    return max(
+        1, int_param(env, "spp_dci_server.callback_concurrency", DEFAULT_CALLBACK_CONCURRENCY)
+    )
+
+
 def start_after(seconds):
     """The UTC time ``seconds`` from now (the earliest start of a job queued with that eta)."""
     return utc_naive_now() + timedelta(seconds=seconds)
@@ -136,7 +146,8 @@ def remaining(cr, claimed):
 
 
 def answer_and_deliver(txns):
-    """Answer ``txns`` (received rows this job holds), then send their callbacks."""
+    """Answer ``txns`` (received rows this job holds), then send their callbacks together
+    (``callbacks.send_batch``) and record each attempt."""
     counts = {"answered": 0, "sent": 0, "retrying": 0, "gave up": 0, "deferred": 0}
     savepoints = AnswerSavepoints(txns.env.cr)
     answers = [(txn, answer_async_transaction(txn, savepoints)) for txn in txns]
@@ -145,22 +156,25 @@ def answer_and_deliver(txns):
         # in the cache: flushed once, with the delivery outcome, in one UPDATE per batch
         txn.sudo().write(values)
         counts["answered"] += 1
-    unreachable = set()  # callback hosts that did not answer at all in this batch
+    requests = []
     for txn in txns:
-        host = urlsplit(txn.delivery_url or "").netloc
-        if host in unreachable:
-            # not tried here (the batch would wait on a dead host for each): its own job
+        try:
+            requests.append(txn._dci_delivery_request(just_signed=True))
+        except DeliveryError as exc:  # nothing it may send: recorded as the attempt's outcome
+            requests.append(exc)
+    results = send_batch(requests, callback_concurrency(txns.env))
+    for txn, result in zip(txns, results, strict=True):
+        if result is None:
+            # its host did not answer this batch's first callback: not tried here
             txn._dci_delay_delivery()
             counts["deferred"] += 1
             continue
-        outcome = txn._dci_attempt_delivery(just_signed=True)
+        outcome = txn._dci_record_attempt(result)
         if outcome.gave_up:
             txn._dci_list_gave_up(outcome.reason)
             counts["gave up"] += 1
         elif txn.delivery_state == "retrying":
             counts["retrying"] += 1
-            if not txn.delivery_http_status:
-                unreachable.add(host)
         else:
             counts["sent"] += 1
     return counts

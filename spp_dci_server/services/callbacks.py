@@ -24,7 +24,9 @@ import ipaddress
 import json
 import socket
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import httpcore
@@ -134,6 +136,20 @@ class DeliveryError(Exception):
         super().__init__(message)
         self.status = status
         self.retryable = retryable
+
+    @property
+    def unanswered(self):
+        """The host did not answer at all (no HTTP status): worth trying later."""
+        return self.retryable and not self.status
+
+
+class DeliveryRequest(NamedTuple):
+    """One signed callback POST, ready to send (no database needed to send it)."""
+
+    url: str
+    body: bytes
+    headers: dict
+    allow_private: bool
 
 
 def parse_hosts(text):
@@ -249,3 +265,45 @@ def post(url, body: bytes, headers: dict, *, allow_private, timeout=DELIVERY_TIM
             f"HTTP {status} from the callback target", status=status, retryable=retryable
         )
     return status, payload
+
+
+def send(request):
+    """POST one DeliveryRequest: ``(status, parsed JSON or None)``, or the DeliveryError."""
+    try:
+        return post(request.url, request.body, request.headers, allow_private=request.allow_private)
+    except DeliveryError as exc:
+        return exc
+
+
+def send_batch(requests, concurrency):
+    """Send ``requests`` (DeliveryRequest, or the DeliveryError that prevented one) with up
+    to ``concurrency`` POSTs in flight; their results in the same order (see :func:`send`),
+    None for a request not sent.
+
+    A batch's callbacks wait on the network, not on us: sent one after the other, a
+    receiver 100 ms away would hold a batch of 50 for 5 s. Per callback host, the first
+    request goes alone (the first of every host at once); when that host did not answer
+    at all, its other requests are not sent (None: each becomes its own delivery job,
+    rather than the batch waiting on a dead host for each), else they go concurrently.
+    Only the POSTs run in the pool's threads: the caller prepared the requests and
+    writes the outcomes in its own thread (the ORM is not shared between threads).
+    """
+    results = [request if isinstance(request, DeliveryError) else None for request in requests]
+    by_host = {}
+    for index, request in enumerate(requests):
+        if not isinstance(request, DeliveryError):
+            by_host.setdefault(urlsplit(request.url).netloc, []).append(index)
+    if not by_host:
+        return results
+    workers = max(1, min(int(concurrency or 1), len(requests)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dci-callback") as pool:
+        firsts = {host: pool.submit(send, requests[first]) for host, (first, *_) in by_host.items()}
+        others = []
+        for host, future in firsts.items():
+            first, *rest = by_host[host]
+            results[first] = future.result()
+            if not (isinstance(results[first], DeliveryError) and results[first].unanswered):
+                others += [(index, pool.submit(send, requests[index])) for index in rest]
+        for index, future in others:
+            results[index] = future.result()
+    return results

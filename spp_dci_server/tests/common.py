@@ -11,6 +11,7 @@ validated against the DCI OpenAPI files (``$DCI_SPEC_DIR``).
 import contextlib
 import json
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -41,9 +42,11 @@ CLIENT_SECRET = "test-secret-0123456789abcdefghijklmnop"
 class CallbackReceiver:
     """An HTTP server standing for the caller's system (SP-MIS).
 
-    Records every POST (path, headers, parsed JSON, arrival time) and counts the
-    TCP connections it accepts (``connections``). ``statuses`` is the list of
-    HTTP statuses to answer in turn (then 200); 2xx answers carry an ACK.
+    Records every POST (path, headers, parsed JSON, arrival and answer time) and
+    counts the TCP connections it accepts (``connections``). ``statuses`` is the
+    list of HTTP statuses to answer in turn (then 200); 2xx answers carry an ACK.
+    ``delay``: seconds each POST waits before its answer, as a distant receiver
+    would; ``max_in_flight``: the most POSTs it was answering at the same time.
     Serves ``GET /jwks.json`` from ``jwks`` (a sender's published keys).
     """
 
@@ -53,6 +56,9 @@ class CallbackReceiver:
         self.jwks = {"keys": []}
         self.jwks_hits = 0
         self.connections = 0
+        self.delay = 0
+        self.in_flight = self.max_in_flight = 0
+        self._lock = threading.Lock()
         receiver = self
 
         class Server(ThreadingHTTPServer):
@@ -74,20 +80,32 @@ class CallbackReceiver:
                 self.wfile.write(body)
 
             def do_POST(self):
+                with receiver._lock:
+                    receiver.in_flight += 1
+                    receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
+                try:
+                    self.answer()
+                finally:
+                    with receiver._lock:
+                        receiver.in_flight -= 1
+
+            def answer(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
                     data = json.loads(raw)
                 except ValueError:
                     data = None
-                receiver.requests.append(
-                    {
-                        "path": self.path,
-                        "headers": dict(self.headers),
-                        "json": data,
-                        "raw": raw,
-                        "received_at": datetime.now(UTC),
-                    }
-                )
+                record = {
+                    "path": self.path,
+                    "headers": dict(self.headers),
+                    "json": data,
+                    "raw": raw,
+                    "received_at": datetime.now(UTC),
+                }
+                receiver.requests.append(record)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                record["answered_at"] = datetime.now(UTC)
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 correlation = (data or {}).get("message", {}).get("correlation_id") or str(
                     uuid.uuid4()
@@ -222,6 +240,8 @@ class DCIServerCase(HttpCase):
         self.receiver.requests.clear()
         self.receiver.statuses.clear()
         self.receiver.connections = 0
+        self.receiver.delay = 0
+        self.receiver.max_in_flight = 0
         totals.clear()  # counts of another test's (rolled back) records
 
     # --- HTTP ----------------------------------------------------------------------------

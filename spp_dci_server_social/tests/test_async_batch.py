@@ -218,6 +218,29 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
         )
         self.assertEqual(sorted(txns.mapped("delivery_attempts")), [0, 1])
 
+    def test_a_batch_sends_its_callbacks_together(self):
+        self.receiver.delay = 0.5  # a distant receiver: each callback waits on the network
+        txns = self.ask() | self.ask() | self.ask() | self.ask()
+        [job] = self.batch_jobs()
+        self.run_job(job)
+        self.assertEqual(job.result, "4 answered, 4 sent")
+        self.assertEqual(set(txns.mapped("delivery_state")), {"sent"})
+        calls = [call for txn in txns for call in self.callbacks_of(txn)]
+        self.assertEqual(len(calls), 4)
+        first, *others = sorted(calls, key=lambda call: call["received_at"])
+        # the host's first callback goes alone (does the host answer at all?), then the rest
+        self.assertLessEqual(first["answered_at"], min(c["received_at"] for c in others))
+        self.assertGreaterEqual(self.receiver.max_in_flight, 2, "the other three together")
+
+    def test_callback_concurrency_1_sends_one_after_the_other(self):
+        self.env["ir.config_parameter"].set_param("spp_dci_server.callback_concurrency", 1)
+        self.receiver.delay = 0.2
+        self.ask() | self.ask() | self.ask()
+        [job] = self.batch_jobs()
+        self.run_job(job)
+        self.assertEqual(job.result, "3 answered, 3 sent")
+        self.assertEqual(self.receiver.max_in_flight, 1)
+
     @staticmethod
     def free_port():
         with socket.socket() as s:

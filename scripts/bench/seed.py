@@ -62,16 +62,25 @@ def seed_registrants(db, count):
         cr.execute(
             "UPDATE res_partner SET commercial_partner_id = id WHERE commercial_partner_id IS NULL"
         )
-        conn.commit()
-        # VACUUM, not only ANALYZE: the UPDATE left a dead version of every new row, which
-        # autovacuum would otherwise clean up in the middle of a fresh database's first run
-        conn.autocommit = True
-        started = time.monotonic()
-        cr.execute("VACUUM (ANALYZE) res_partner")
-        cr.execute("VACUUM (ANALYZE) spp_registry_id")
-        conn.autocommit = False
-        print(f"seed: vacuumed and analyzed ({time.monotonic() - started:.0f} s)")
+    vacuum(db, ("res_partner", "spp_registry_id"))
     return uin, count
+
+
+def vacuum(db, tables):
+    """VACUUM (ANALYZE) ``tables``: the seed's UPDATE left a dead version of every new row,
+    which autovacuum would otherwise clean up in the middle of a fresh database's first run.
+    Its own connection: VACUUM runs outside a transaction, and psycopg2's ``with conn``
+    opens one even in autocommit mode."""
+    started = time.monotonic()
+    conn = pg_connect(db)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cr:
+            for table in tables:
+                cr.execute(f"VACUUM (ANALYZE) {table}")
+    finally:
+        conn.close()
+    print(f"seed: {', '.join(tables)} vacuumed and analyzed ({time.monotonic() - started:.0f} s)")
 
 
 #: What an idtype-value lookup and its transaction row read: tables and all their indexes

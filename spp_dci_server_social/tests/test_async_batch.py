@@ -232,6 +232,22 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
         self.assertLessEqual(first["answered_at"], min(c["received_at"] for c in others))
         self.assertGreaterEqual(self.receiver.max_in_flight, 2, "the other three together")
 
+    def test_a_dead_host_does_not_hold_back_the_live_one(self):
+        dead = self.receiver.url("/x").replace(str(self.receiver.port), str(self.free_port()))
+        item = self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-002"})
+        for _request in range(2):
+            response = self.post(ASYNC, self.search_envelope(item, sender_uri=dead))
+            self.assertEqual(response.status_code, 200, response.text)
+        live = self.ask() | self.ask()
+        [job] = self.batch_jobs()
+        self.run_job(job)
+        self.assertEqual(job.result, "4 answered, 2 sent, 1 retrying, 1 deferred")
+        self.assertEqual(live.mapped("delivery_state"), ["sent", "sent"])
+        for txn in live:
+            self.assertEqual(len(self.callbacks_of(txn)), 1)
+        txns = self.env["spp.dci.transaction"].search([("delivery_url", "=", dead)])
+        self.assertEqual(sorted(txns.mapped("delivery_state")), ["queued", "retrying"])
+
     def test_callback_concurrency_1_sends_one_after_the_other(self):
         self.env["ir.config_parameter"].set_param("spp_dci_server.callback_concurrency", 1)
         self.receiver.delay = 0.2

@@ -283,6 +283,7 @@ class FaultRun:
             "delivered_before_kill": before,
             "all_delivered_after_restart": arrived,
             "redeliveries": self.receiver.redeliveries(),
+            "cut_off_by_the_kill": self.receiver.truncated,
             "transaction_states": states,
         }
         return _done(result, findings)

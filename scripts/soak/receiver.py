@@ -32,6 +32,7 @@ class StrictReceiver:
         self.correlations = Counter()  # correlation_id -> distinct callbacks
         self.notified = Counter()  # registry record id (identifier value) -> distinct notifies
         self.problems = []
+        self.truncated = 0  # requests whose sender vanished before the body was complete
         self.server = None
 
     @property
@@ -51,7 +52,14 @@ class StrictReceiver:
                 pass
 
             def do_POST(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                if len(raw) < length:
+                    # the sender went away mid-request (a kill -9 while it was sending):
+                    # no message arrived, and there is no one to answer
+                    with receiver.lock:
+                        receiver.truncated += 1
+                    return
                 send_ack(self, receiver.receive(raw) or "unknown")
 
         ThreadingHTTPServer.allow_reuse_address = True

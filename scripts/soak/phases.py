@@ -82,9 +82,14 @@ class FaultRun:
         return correlations, errors
 
     def wait_callbacks(self, correlations, timeout):
+        """Until every callback arrived and every transaction's delivery is recorded
+        done/sent (after a kill, a callback can arrive before the restarted server has
+        recorded it: queue_job requeues the killed job), at most ``timeout`` s."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(self.receiver.correlations[c] for c in correlations):
+            if all(self.receiver.correlations[c] for c in correlations) and set(
+                self.delivery_states(correlations)
+            ) == {"done/sent"}:
                 return True
             time.sleep(1)
         return False

@@ -94,10 +94,15 @@ class TestClientAgainstOwnServer(DemoCase):
             self.assertTrue(txn.correlation_id)
             stack.enter_context(patch.object(source_class, "_dci_handle_records", spy))
             ran = self.run_jobs(trap)
-        # the server's batch job answered and delivered; our receiver accepted; the inbox
-        # job handled
+        # the server's batch job answered, its send job delivered; our receiver accepted;
+        # the inbox job handled
         self.assertEqual(
-            ran, ["spp.dci.transaction._dci_answer_queued", "spp.dci.inbox._dci_dispatch"]
+            ran,
+            [
+                "spp.dci.transaction._dci_answer_queued",
+                "spp.dci.transaction._dci_send_first_attempts",
+                "spp.dci.inbox._dci_dispatch",
+            ],
         )
         self.assertEqual((txn.state, txn.callback_count, txn.record_count), ("done", 1, 1))
         [(source_id, records, kwargs)] = calls
@@ -143,7 +148,11 @@ class TestClientAgainstOwnServer(DemoCase):
             txn = self.env["spp.dci.client.transaction"].browse(sent["id"])
             sender.allow_private_callbacks = False
             self.assertEqual(
-                self.run_jobs(trap, rounds=1), ["spp.dci.transaction._dci_answer_queued"]
+                self.run_jobs(trap, rounds=2),
+                [
+                    "spp.dci.transaction._dci_answer_queued",
+                    "spp.dci.transaction._dci_send_first_attempts",
+                ],
             )
             server_txn = self.env["spp.dci.transaction"].search(
                 [("correlation_id", "=", txn.correlation_id)]

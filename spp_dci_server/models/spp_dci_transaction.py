@@ -150,19 +150,34 @@ class SppDciTransaction(models.Model):
 
     @api.model
     def _dci_answer_queued(self):
-        """Job: claim a set of received asynchronous requests, answer them, send their
-        callbacks (first attempt here; retries are per-callback delivery jobs), and
-        queue the next batch job while claimable rows remain."""
+        """Job: claim a set of received asynchronous requests, answer them, queue the job
+        that sends their callbacks (committed with the answers, see
+        ``async_batch.deliver_first_attempts``), and queue the next batch job while
+        claimable rows remain."""
         async_batch.forget_start(self.env.cr.dbname)
         size = async_batch.batch_size(self.env)
         txns = self.browse(async_batch.claim(self.env.cr, size))
-        counts = async_batch.answer_and_deliver(txns)
+        counts = async_batch.answer(txns)
+        to_send = txns.filtered(lambda txn: txn.delivery_state == "queued")
+        if to_send:
+            to_send._dci_delay_first_attempts()
+            counts["callbacks"] = "callbacks queued"
         # nothing claimed: every row this job could see is held by a running batch job,
         # which queues the next one itself
         if txns and async_batch.remaining(self.env.cr, txns.ids):
             self._dci_delay_batch()
             counts["more"] = "next batch queued"
         return async_batch.summary(counts)
+
+    def _dci_delay_first_attempts(self):
+        return self.with_delay(
+            channel="root.dci",
+            description=f"DCI: send the callbacks of {len(self)} answered requests",
+        )._dci_send_first_attempts()
+
+    def _dci_send_first_attempts(self):
+        """Job: the first delivery attempt of these answered requests' callbacks."""
+        return async_batch.summary(async_batch.deliver_first_attempts(self))
 
     @api.autovacuum
     def _dci_answer_stranded(self):

@@ -5,12 +5,14 @@ commit, queues a batch job unless one is waiting (queue_job's ``identity_key``
 matches pending and enqueued jobs only: a started one may have claimed already).
 The batch job claims received rows with ``FOR UPDATE SKIP LOCKED`` (two batch
 jobs on ``root:2`` share the work; a job killed mid-batch rolls back and its
-rows are claimed again), answers each, makes the first delivery attempt of each
-callback over the shared HTTP client (its pool keeps connections per callback
-host), up to ``spp_dci_server.callback_concurrency`` of them in flight at once
-(``callbacks.send_batch``), and queues the next batch job while rows remain. A
-failed first attempt continues as the per-callback delivery job
-(``spp.dci.delivery.mixin``: same retries, backoff, stamping and checks).
+rows are claimed again), answers each, stores each answer's callback, queues the
+job that sends them (:func:`deliver_first_attempts`) and the next batch job
+while rows remain, and commits. The send job makes the first delivery attempt
+of each callback over the shared HTTP client (its pool keeps connections per
+callback host), up to ``spp_dci_server.callback_concurrency`` of them in flight
+at once (``callbacks.send_batch``). A failed first attempt continues as the
+per-callback delivery job (``spp.dci.delivery.mixin``: same retries, backoff,
+stamping and checks).
 """
 
 import functools
@@ -145,17 +147,30 @@ def remaining(cr, claimed):
     return cr.fetchone() is not None
 
 
-def answer_and_deliver(txns):
-    """Answer ``txns`` (received rows this job holds), then send their callbacks together
-    (``callbacks.send_batch``) and record each attempt."""
-    counts = {"answered": 0, "sent": 0, "retrying": 0, "gave up": 0, "deferred": 0}
+def answer(txns):
+    """Answer ``txns`` (received rows this job holds): each one's reply and its stored
+    callback (``delivery_state`` queued), written when the whole batch is answered."""
     savepoints = AnswerSavepoints(txns.env.cr)
     answers = [(txn, answer_async_transaction(txn, savepoints)) for txn in txns]
     savepoints.close()
     for txn, values in answers:
-        # in the cache: flushed once, with the delivery outcome, in one UPDATE per batch
+        # in the cache: flushed once, in one UPDATE per batch
         txn.sudo().write(values)
-        counts["answered"] += 1
+    return {"answered": len(answers)}
+
+
+def deliver_first_attempts(txns):
+    """The first attempt of the stored callbacks of ``txns`` that were never tried, sent
+    together (``callbacks.send_batch``), each attempt recorded.
+
+    A job of its own, queued by the batch job that answered them: their answers are
+    committed first, so a worker killed while the callbacks go out leaves stored
+    callbacks, which this job sends again when queue_job runs it again - the same
+    messages under the same ``message_id``, re-deliveries a receiver recognises - never a
+    second answer. A callback already tried since is skipped (its delivery job has it).
+    """
+    txns = txns.filtered(lambda t: t.delivery_state == "queued" and not t.delivery_attempts)
+    counts = {"sent": 0, "retrying": 0, "gave up": 0, "deferred": 0}
     requests = []
     for txn in txns:
         try:

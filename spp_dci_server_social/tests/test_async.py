@@ -85,7 +85,7 @@ class TestAsyncSearch(SocialCase):
     def test_retries_with_backoff_then_success(self):
         self.receiver.statuses = [503, 502]
         _envelope, _correlation, txn = self.ask(self.receiver.url("/cb/on-search"))
-        self.run_jobs(rounds=1)  # the batch job: the answer and the first delivery attempt
+        self.run_jobs(rounds=2)  # the batch job answers, its send job makes the first attempt
         txn.invalidate_recordset()
         self.assertEqual((txn.delivery_state, txn.delivery_attempts), ("retrying", 1))
         self.assertIn("503", txn.delivery_last_error)
@@ -107,10 +107,10 @@ class TestAsyncSearch(SocialCase):
         self.assertAttemptsFresh(self.receiver.requests, txn)
 
     def test_first_attempt_sends_the_answer_as_signed(self):
-        """The batch job's first attempt, moments after answering, sends the envelope it
+        """The first attempt, moments after the batch job answered, sends the envelope it
         signed then; a stored answer stamped longer ago is stamped and signed again."""
         _envelope, _correlation, txn = self.ask(self.receiver.url("/cb/on-search"))
-        self.run_jobs(rounds=1)
+        self.run_jobs(rounds=2)  # the batch job, then its send job
         [sent] = self.receiver.requests
         txn.invalidate_recordset()
         self.assertEqual(sent["json"], txn.sudo().delivery_payload)
@@ -240,7 +240,7 @@ class TestAsyncSearch(SocialCase):
     def test_eta_respected_by_runner_filter(self):
         self.receiver.statuses = [503]
         self.ask(self.receiver.url("/cb/on-search"))
-        self.run_jobs(rounds=1)  # the batch job: the answer and the first attempt
+        self.run_jobs(rounds=2)  # the batch job answers, its send job makes the first attempt
         self.assertEqual(self.run_jobs(ignore_eta=False), 0, "the retry waits for its eta")
         self.assertTrue(self.pending_jobs())
         self.assertGreater(self.pending_jobs().eta, datetime.now() + timedelta(seconds=1))

@@ -37,6 +37,20 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
             [("identity_key", "=", BATCH_IDENTITY), ("state", "in", list(states))], order="id"
         )
 
+    def send_jobs(self, states=("pending",)):
+        self.env.invalidate_all()
+        return self.env["queue.job"].search(
+            [("method_name", "=", "_dci_send_first_attempts"), ("state", "in", list(states))],
+            order="id",
+        )
+
+    def send_callbacks(self):
+        """Run the pending jobs that send answered requests' callbacks; their results."""
+        jobs = self.send_jobs()
+        for job in jobs:
+            self.run_job(job)
+        return jobs.mapped("result")
+
     def callbacks_of(self, txn):
         return [
             r
@@ -52,7 +66,9 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
         self.assertEqual(self.batch_jobs(), job, "the waiting batch job takes the new requests")
         self.run_jobs()
         self.assertEqual(job.state, "done")
-        self.assertEqual(job.result, "3 answered, 3 sent")
+        self.assertEqual(job.result, "3 answered, callbacks queued")
+        [send] = self.send_jobs(states=("done",))
+        self.assertEqual((send.channel, send.result), ("root.dci", "3 sent"))
         for txn in first | others:
             self.assertEqual(
                 (txn.state, txn.delivery_state, txn.delivery_attempts), ("done", "sent", 1)
@@ -90,7 +106,7 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
         second = self.ask()
         [follower] = self.batch_jobs()
         self.assertNotEqual(follower, job, "a started batch job absorbs nothing: a new one")
-        self.assertEqual(self.perform(started), "2 answered, 2 sent")
+        self.assertEqual(self.perform(started), "2 answered, callbacks queued")
         self.run_jobs()
         self.assertEqual(follower.state, "done")
         self.assertEqual(follower.result, "nothing to answer")
@@ -118,7 +134,8 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
             for txn in answered_first | blocked:
                 self.assertEqual((txn.state, txn.delivery_state), ("received", "none"))
             self.assertEqual(self.receiver.requests, [], "no callback of a rolled-back batch")
-        self.assertEqual(self.perform(job), "2 answered, 2 sent")
+        self.assertEqual(self.perform(job), "2 answered, callbacks queued")
+        self.assertEqual(self.send_callbacks(), ["2 sent"])
         for txn in answered_first | blocked:
             self.assertEqual((txn.state, txn.delivery_state), ("done", "sent"))
             self.assertEqual(len(self.callbacks_of(txn)), 1)
@@ -144,7 +161,8 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
             return lookup(registry, spec, id_key, value)
 
         with patch.object(registry_class, "_dci_identifier_records", half_written_then_failed):
-            self.assertEqual(self.perform(job), "3 answered, 3 sent")
+            self.assertEqual(self.perform(job), "3 answered, callbacks queued")
+        self.assertEqual(self.send_callbacks(), ["3 sent"])
         self.assertEqual(txns.mapped("state"), ["done", "failed", "done"])
         self.assertEqual(txns[1].status_reason_code, "err.service.unavailable")
         self.assertIn("DivisionByZero", txns[1].error_detail)
@@ -175,7 +193,7 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
         [job] = self.batch_jobs()
         self.run_jobs()
         self.assertNotIn(dbname, async_batch._known_starts, "a batch job that starts is forgotten")
-        self.assertEqual(job.result, "3 answered, 3 sent")
+        self.assertEqual(job.result, "3 answered, callbacks queued")
         for txn in first | second | third:
             self.assertEqual((txn.state, txn.delivery_state), ("done", "sent"))
 
@@ -194,11 +212,12 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
         txns = self.ask() | self.ask() | self.ask()
         [job] = self.batch_jobs()
         self.run_job(job)
-        self.assertEqual(job.result, "2 answered, 2 sent, next batch queued")
+        self.assertEqual(job.result, "2 answered, callbacks queued, next batch queued")
         [follower] = self.batch_jobs()
         self.run_job(follower)
-        self.assertEqual(follower.result, "1 answered, 1 sent")
+        self.assertEqual(follower.result, "1 answered, callbacks queued")
         self.assertFalse(self.batch_jobs())
+        self.assertEqual(self.send_callbacks(), ["2 sent", "1 sent"])
         self.assertEqual(set(txns.mapped("delivery_state")), {"sent"})
 
     def test_unreachable_callback_host_leaves_the_batch_to_delivery_jobs(self):
@@ -209,7 +228,8 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
             self.assertEqual(response.status_code, 200, response.text)
         [job] = self.batch_jobs()
         self.run_job(job)
-        self.assertEqual(job.result, "2 answered, 1 retrying, 1 deferred")
+        self.assertEqual(job.result, "2 answered, callbacks queued")
+        self.assertEqual(self.send_callbacks(), ["1 retrying, 1 deferred"])
         deliveries = self.pending_jobs()
         self.assertEqual(deliveries.mapped("method_name"), ["_dci_deliver", "_dci_deliver"])
         txns = self.env["spp.dci.transaction"].search([("delivery_url", "=", dead)])
@@ -223,7 +243,8 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
         txns = self.ask() | self.ask() | self.ask() | self.ask()
         [job] = self.batch_jobs()
         self.run_job(job)
-        self.assertEqual(job.result, "4 answered, 4 sent")
+        self.assertEqual(job.result, "4 answered, callbacks queued")
+        self.assertEqual(self.send_callbacks(), ["4 sent"])
         self.assertEqual(set(txns.mapped("delivery_state")), {"sent"})
         calls = [call for txn in txns for call in self.callbacks_of(txn)]
         self.assertEqual(len(calls), 4)
@@ -241,7 +262,8 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
         live = self.ask() | self.ask()
         [job] = self.batch_jobs()
         self.run_job(job)
-        self.assertEqual(job.result, "4 answered, 2 sent, 1 retrying, 1 deferred")
+        self.assertEqual(job.result, "4 answered, callbacks queued")
+        self.assertEqual(self.send_callbacks(), ["2 sent, 1 retrying, 1 deferred"])
         self.assertEqual(live.mapped("delivery_state"), ["sent", "sent"])
         for txn in live:
             self.assertEqual(len(self.callbacks_of(txn)), 1)
@@ -254,8 +276,36 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
         self.ask() | self.ask() | self.ask()
         [job] = self.batch_jobs()
         self.run_job(job)
-        self.assertEqual(job.result, "3 answered, 3 sent")
+        self.assertEqual(job.result, "3 answered, callbacks queued")
+        self.assertEqual(self.send_callbacks(), ["3 sent"])
         self.assertEqual(self.receiver.max_in_flight, 1)
+
+    def test_send_job_run_again_after_a_crash_sends_the_same_messages(self):
+        """A worker killed while the callbacks go out (here: after both went out, before
+        their outcomes are written): the answers were committed before, so the send job,
+        run again, delivers the same stored messages again (same message_id), never a
+        second answer."""
+        txns = self.ask() | self.ask()
+        [job] = self.batch_jobs()
+        self.run_job(job)
+        message_ids = {txn.id: txn.delivery_message_id for txn in txns}
+        send = Job.load(self.env, self.send_jobs().uuid)
+        model_class = type(self.env["spp.dci.transaction"])
+        with (
+            patch.object(model_class, "_dci_record_attempt", side_effect=RuntimeError("killed")),
+            self.assertRaises(RuntimeError),
+        ):
+            self.perform(send)
+        self.assertEqual(len(self.receiver.requests), 2, "both went out before the crash")
+        self.assertEqual(set(txns.mapped("delivery_state")), {"queued"})
+        self.assertEqual(self.perform(send), "2 sent")
+        for txn in txns:
+            calls = self.callbacks_of(txn)
+            self.assertEqual(len(calls), 2)
+            self.assertEqual(
+                {c["json"]["header"]["message_id"] for c in calls}, {message_ids[txn.id]}
+            )
+            self.assertEqual((txn.state, txn.delivery_state), ("done", "sent"))
 
     @staticmethod
     def free_port():

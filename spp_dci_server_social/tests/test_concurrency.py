@@ -39,5 +39,7 @@ class TestAsyncSearchRetriedOnLock(ConcurrencyMixin, SocialCase):
                 self.perform(job)
         job.max_retries, job.retry = 5, 0  # what requeueing the failed job does
         self.perform(job)
+        self.assertEqual((txn.state, txn.delivery_state), ("done", "queued"))
+        self.run_jobs(method="_dci_send_first_attempts")
         self.assertEqual((txn.state, txn.delivery_state), ("done", "sent"))
         self.assertFalse(txn.status_reason_code)

@@ -2,7 +2,7 @@
     "name": "DCI Registry Server",
     "summary": "Serve this registry over the DCI 1.0.0 API (sync/async search, "
     "subscribe/notify, txn status, OAuth2, signatures).",
-    "version": "19.0.1.6.0",
+    "version": "19.0.1.7.0",
     "category": "OpenSPP/DCI",
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",

@@ -37,6 +37,15 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
             [("identity_key", "=", BATCH_IDENTITY), ("state", "in", list(states))], order="id"
         )
 
+    def ask_for_a_dead_host(self, count):
+        """``count`` async requests whose callback URL no one listens on; the URL."""
+        dead = self.receiver.url("/x").replace(str(self.receiver.port), str(self.free_port()))
+        item = self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-002"})
+        for _request in range(count):
+            response = self.post(ASYNC, self.search_envelope(item, sender_uri=dead))
+            self.assertEqual(response.status_code, 200, response.text)
+        return dead
+
     def send_jobs(self, states=("pending",)):
         self.env.invalidate_all()
         return self.env["queue.job"].search(
@@ -221,11 +230,7 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
         self.assertEqual(set(txns.mapped("delivery_state")), {"sent"})
 
     def test_unreachable_callback_host_leaves_the_batch_to_delivery_jobs(self):
-        dead = self.receiver.url("/x").replace(str(self.receiver.port), str(self.free_port()))
-        item = self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-002"})
-        for _request in range(2):
-            response = self.post(ASYNC, self.search_envelope(item, sender_uri=dead))
-            self.assertEqual(response.status_code, 200, response.text)
+        dead = self.ask_for_a_dead_host(2)
         [job] = self.batch_jobs()
         self.run_job(job)
         self.assertEqual(job.result, "2 answered, callbacks queued")
@@ -254,11 +259,7 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
         self.assertGreaterEqual(self.receiver.max_in_flight, 2, "the other three together")
 
     def test_a_dead_host_does_not_hold_back_the_live_one(self):
-        dead = self.receiver.url("/x").replace(str(self.receiver.port), str(self.free_port()))
-        item = self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-002"})
-        for _request in range(2):
-            response = self.post(ASYNC, self.search_envelope(item, sender_uri=dead))
-            self.assertEqual(response.status_code, 200, response.text)
+        dead = self.ask_for_a_dead_host(2)
         live = self.ask() | self.ask()
         [job] = self.batch_jobs()
         self.run_job(job)

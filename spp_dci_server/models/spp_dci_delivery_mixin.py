@@ -158,7 +158,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
         ago, see ``restamped_envelope``.
 
         A delivery that gives up is written ``failed`` here; the caller decides how it
-        is listed (the job fails, the batch job records a failed delivery job).
+        is listed (the job fails, the send job records a failed delivery job).
         """
         try:
             result = send(self._dci_delivery_request(just_signed))
@@ -169,7 +169,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
     def _dci_record_attempt(self, result):
         """Write what one attempt came to (``(status, answer)`` or its DeliveryError,
         see ``callbacks.send``) and queue the next attempt when it is worth one; an
-        :class:`Outcome`. The batch job sends its callbacks together
+        :class:`Outcome`. The send job sends a batch's callbacks together
         (``callbacks.send_batch``), then records each here."""
         max_attempts, backoff = self._dci_delivery_settings()
         attempt = self.delivery_attempts + 1
@@ -215,7 +215,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
         return Outcome(summary)
 
     def _dci_list_gave_up(self, reason):
-        """A delivery that gave up outside its own job (the batch job's first attempt):
+        """A delivery that gave up outside its own job (the send job's first attempt):
         listed as a failed delivery job, with the reason, like one that gave up in its job.
         Requeued, that job finds nothing to deliver: the Retry button starts a new series."""
         job = self._dci_delay_delivery()

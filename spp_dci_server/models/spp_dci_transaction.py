@@ -158,9 +158,8 @@ class SppDciTransaction(models.Model):
         size = async_batch.batch_size(self.env)
         txns = self.browse(async_batch.claim(self.env.cr, size))
         counts = async_batch.answer(txns)
-        to_send = txns.filtered(lambda txn: txn.delivery_state == "queued")
-        if to_send:
-            to_send._dci_delay_first_attempts()
+        if txns:  # every answer stores a callback (a refusal too)
+            txns._dci_delay_first_attempts()
             counts["callbacks"] = "callbacks queued"
         # nothing claimed: every row this job could see is held by a running batch job,
         # which queues the next one itself
@@ -177,7 +176,7 @@ class SppDciTransaction(models.Model):
 
     def _dci_send_first_attempts(self):
         """Job: the first delivery attempt of these answered requests' callbacks."""
-        return async_batch.summary(async_batch.deliver_first_attempts(self))
+        return async_batch.summary(async_batch.deliver_first_attempts(self), "nothing to send")
 
     @api.autovacuum
     def _dci_answer_stranded(self):

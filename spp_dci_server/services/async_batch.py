@@ -195,13 +195,13 @@ def deliver_first_attempts(txns):
     return counts
 
 
-def summary(counts):
-    """The job's result: what it did, in counts."""
+def summary(counts, nothing="nothing to answer"):
+    """The job's result: what it did, in counts (``nothing`` when it did nothing)."""
     return (
         ", ".join(
             f"{value} {name}" if isinstance(value, int) else str(value)
             for name, value in counts.items()
             if value
         )
-        or "nothing to answer"
+        or nothing
     )

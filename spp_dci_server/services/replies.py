@@ -69,7 +69,7 @@ def restamped_envelope(envelope, signer, *, just_signed=False):
 
     Receivers hold ``message_ts`` to their clock skew and our signature lives 600 s, so a
     callback is stamped and signed at each delivery attempt, not when it was queued. An
-    envelope ``just_signed`` (the batch job's first attempt, right after answering) is
+    envelope ``just_signed`` (the send job's first attempt, moments after answering) is
     sent as it is when it was stamped less than :data:`FRESH_SECONDS` ago: signing it
     again would change nothing a receiver checks. ``message_id``, the rest of the header and the
     message stay as they were stored.

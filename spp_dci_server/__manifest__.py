@@ -2,7 +2,7 @@
     "name": "DCI Registry Server",
     "summary": "Serve this registry over the DCI 1.0.0 API (sync/async search, "
     "subscribe/notify, txn status, OAuth2, signatures).",
-    "version": "19.0.1.7.0",
+    "version": "19.0.1.8.0",
     "category": "OpenSPP/DCI",
     "author": "OpenSPP DCI contributors",
     "website": "https://github.com/OpenSPP/openspp-dci",
@@ -24,6 +24,7 @@
         "security/ir.model.access.csv",
         "data/queue_job_data.xml",
         "data/ir_config_parameter_data.xml",
+        "data/ir_cron_data.xml",
         "wizards/spp_dci_sender_secret_views.xml",
         "views/spp_dci_transaction_views.xml",
         "views/spp_dci_subscription_views.xml",

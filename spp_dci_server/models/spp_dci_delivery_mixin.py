@@ -10,6 +10,7 @@ from odoo.addons.spp_dci.dci.errors import DCIError
 from odoo.addons.spp_dci.dci.http_signature import sign_request
 from odoo.exceptions import UserError
 
+from ..services import stranded_deliveries
 from ..services.callbacks import (
     DeliveryError,
     DeliveryGaveUp,
@@ -283,6 +284,42 @@ class SppDciDeliveryMixin(models.AbstractModel):
         with _callback_tokens_lock:
             _callback_tokens[key] = (token, time.monotonic() + ttl)
         return token
+
+    def _dci_delivery_job_methods(self):
+        """The job methods that send this model's stored callbacks."""
+        return ("_dci_deliver",)
+
+    @api.model
+    def _dci_sweep_stranded_deliveries(self, older_than_minutes=5, limit=500):
+        """Cron: stored callbacks that no live job sends any more (``services/
+        stranded_deliveries.py``), in every model with deliveries: written ``failed`` after
+        a cancelled or failed job, queued again when their job is gone. ``{model: count}``."""
+        older_than = fields.Datetime.now() - timedelta(minutes=older_than_minutes)
+        done = {}
+        for name in self.env.registry.descendants(["spp.dci.delivery.mixin"], "_inherit"):
+            model = self.env[name].sudo()
+            if model._abstract:
+                continue
+            found = stranded_deliveries.stranded(
+                model, model._dci_delivery_job_methods(), older_than, limit
+            )
+            for record in model.browse(sorted(found)):
+                state, uuid = found[record.id]
+                if state in stranded_deliveries.STOPPED_STATES:
+                    record.write(
+                        {
+                            "delivery_state": "failed",
+                            "delivery_next_try": False,
+                            "delivery_last_error": stranded_deliveries.stopped_reason(state, uuid),
+                        }
+                    )
+                    record._dci_delivery_failed()
+                else:
+                    record._dci_delay_delivery()
+            if found:
+                _logger.info("DCI: %s stranded deliveries of %s swept", len(found), name)
+                done[name] = len(found)
+        return done
 
     def action_retry_delivery(self):
         """Button: queue a new series of delivery attempts."""

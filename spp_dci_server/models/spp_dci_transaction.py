@@ -178,6 +178,9 @@ class SppDciTransaction(models.Model):
         """Job: the first delivery attempt of these answered requests' callbacks."""
         return async_batch.summary(async_batch.deliver_first_attempts(self), "nothing to send")
 
+    def _dci_delivery_job_methods(self):
+        return (*super()._dci_delivery_job_methods(), "_dci_send_first_attempts")
+
     @api.autovacuum
     def _dci_answer_stranded(self):
         """A server stopped between an ACK's commit and its batch job look-up leaves a

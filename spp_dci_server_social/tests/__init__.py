@@ -14,6 +14,7 @@ from . import (
     test_receivers,
     test_resend,
     test_search_limits,
+    test_stranded_deliveries,
     test_subscribe,
     test_subscribe_changes,
     test_subscribe_frequency,

@@ -1,72 +1,20 @@
 """Asynchronous requests are answered in batches: one batch job for many requests, none
 written by the ACK when one is waiting, none lost when a batch is started or rolled back."""
 
-import socket
 from unittest.mock import patch
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 from odoo.addons.spp_dci_server.services import async_batch
-from odoo.addons.spp_dci_server.services.async_batch import BATCH_IDENTITY
-from odoo.addons.spp_dci_server.tests.common import ConcurrencyMixin
 from odoo.tests import tagged
 
-from .common import SocialCase
+from .common import AsyncCase
 
-ASYNC = "/registry/search"
 FAILING = {"type": "UIN", "value": "ZB-UIN-FAILS"}
 
 
 @tagged("post_install", "-at_install")
-class TestAsyncBatch(ConcurrencyMixin, SocialCase):
-    def ask(self, item=None):
-        item = item or self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-002"})
-        envelope = self.search_envelope(
-            item, sender_uri=self.receiver.url("/spmis/registry/on-search")
-        )
-        response = self.post(ASYNC, envelope)
-        body = self.assertSpecResponse(ASYNC, response)
-        self.assertEqual((response.status_code, body["message"]["ack_status"]), (200, "ACK"))
-        return self.env["spp.dci.transaction"].search(
-            [("correlation_id", "=", body["message"]["correlation_id"])]
-        )
-
-    def batch_jobs(self, states=("pending",)):
-        self.env.invalidate_all()
-        return self.env["queue.job"].search(
-            [("identity_key", "=", BATCH_IDENTITY), ("state", "in", list(states))], order="id"
-        )
-
-    def ask_for_a_dead_host(self, count):
-        """``count`` async requests whose callback URL no one listens on; the URL."""
-        dead = self.receiver.url("/x").replace(str(self.receiver.port), str(self.free_port()))
-        item = self.search_item("idtype-value", {"type": "UIN", "value": "ZB-UIN-002"})
-        for _request in range(count):
-            response = self.post(ASYNC, self.search_envelope(item, sender_uri=dead))
-            self.assertEqual(response.status_code, 200, response.text)
-        return dead
-
-    def send_jobs(self, states=("pending",)):
-        self.env.invalidate_all()
-        return self.env["queue.job"].search(
-            [("method_name", "=", "_dci_send_first_attempts"), ("state", "in", list(states))],
-            order="id",
-        )
-
-    def send_callbacks(self):
-        """Run the pending jobs that send answered requests' callbacks; their results."""
-        jobs = self.send_jobs()
-        for job in jobs:
-            self.run_job(job)
-        return jobs.mapped("result")
-
-    def callbacks_of(self, txn):
-        return [
-            r
-            for r in self.receiver.requests
-            if r["json"]["message"].get("correlation_id") == txn.correlation_id
-        ]
-
+class TestAsyncBatch(AsyncCase):
     def test_waiting_batch_job_answers_every_new_request(self):
         first = self.ask()
         [job] = self.batch_jobs()
@@ -307,9 +255,3 @@ class TestAsyncBatch(ConcurrencyMixin, SocialCase):
                 {c["json"]["header"]["message_id"] for c in calls}, {message_ids[txn.id]}
             )
             self.assertEqual((txn.state, txn.delivery_state), ("done", "sent"))
-
-    @staticmethod
-    def free_port():
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]

@@ -293,7 +293,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
     def _dci_sweep_stranded_deliveries(self, older_than_minutes=5, limit=500):
         """Cron: stored callbacks that no live job sends any more (``services/
         stranded_deliveries.py``), in every model with deliveries: written ``failed`` after
-        a cancelled or failed job, queued again when their job is gone. ``{model: count}``."""
+        a cancelled or failed job, queued again when their job is gone. ``{model: ids}``."""
         older_than = fields.Datetime.now() - timedelta(minutes=older_than_minutes)
         done = {}
         for name in self.env.registry.descendants(["spp.dci.delivery.mixin"], "_inherit"):
@@ -318,7 +318,7 @@ class SppDciDeliveryMixin(models.AbstractModel):
                     record._dci_delay_delivery()
             if found:
                 _logger.info("DCI: %s stranded deliveries of %s swept", len(found), name)
-                done[name] = len(found)
+                done[name] = sorted(found)
         return done
 
     def action_retry_delivery(self):

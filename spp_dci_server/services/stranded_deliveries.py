@@ -5,7 +5,7 @@ committed together with the job that sends it: its batch's send job
 (``_dci_send_first_attempts``) or its own delivery job (``_dci_deliver``). When
 no such job is live any more, nothing would send it and it would show *Queued*
 for ever. The sweep finds these deliveries (the live jobs are few and indexed on
-their state, so a sweep with nothing to do costs two small queries) and decides
+their state, so a sweep with nothing to do costs one small query) and decides
 by the last job that covered each:
 
 - cancelled (an administrator stopped it in the Job Queue) or failed (its on-fail
@@ -26,10 +26,17 @@ STOPPED_STATES = {"cancelled": "cancelled", "failed": "failed"}
 #: a job's record ids: queue_job stores its ``records`` as JSON text in a jsonb column
 _JOB_IDS = """(CASE jsonb_typeof(j.records) WHEN 'string' THEN (j.records #>> '{}')::jsonb
                 ELSE j.records END) -> 'ids'"""
-_LIVE_IDS = f"""
-SELECT DISTINCT ids.id::int
-  FROM queue_job j CROSS JOIN LATERAL jsonb_array_elements_text({_JOB_IDS}) AS ids(id)
- WHERE j.state IN %s AND j.model_name = %s AND j.method_name = ANY(%s)
+#: waiting deliveries that no live job covers (the live jobs: few, on the state index)
+_STRANDED = f"""
+WITH live AS (
+    SELECT DISTINCT ids.id::int AS id
+      FROM queue_job j CROSS JOIN LATERAL jsonb_array_elements_text({_JOB_IDS}) AS ids(id)
+     WHERE j.state IN %(live)s AND j.model_name = %(model)s AND j.method_name = ANY(%(methods)s)
+)
+SELECT t.id FROM __TABLE__ t
+ WHERE t.delivery_state IN ('queued', 'retrying') AND t.write_date < %(older_than)s
+   AND NOT EXISTS (SELECT 1 FROM live WHERE live.id = t.id)
+ ORDER BY t.id LIMIT %(limit)s
 """
 _LAST_JOBS = f"""
 SELECT DISTINCT ON (ids.id::int) ids.id::int, j.state, j.uuid
@@ -39,31 +46,21 @@ SELECT DISTINCT ON (ids.id::int) ids.id::int, j.state, j.uuid
 """
 
 
-def waiting(model, older_than, limit):
-    """Ids of ``model``'s deliveries waiting to go out, last written before ``older_than``."""
-    model.flush_model(["delivery_state"])
-    model.env.cr.execute(
-        SQL(
-            "SELECT id FROM %s WHERE delivery_state IN ('queued', 'retrying') "
-            "AND write_date < %s ORDER BY id LIMIT %s",
-            SQL.identifier(model._table),
-            older_than,
-            limit,
-        )
-    )
-    return [row[0] for row in model.env.cr.fetchall()]
-
-
 def stranded(model, methods, older_than, limit=500):
-    """``{id: (last job state or None, its uuid or None)}`` of ``model``'s waiting
-    deliveries that no live job of ``methods`` covers."""
-    ids = waiting(model, older_than, limit)
-    if not ids:
-        return {}
+    """``{id: (last job state or None, its uuid or None)}`` of ``model``'s deliveries
+    waiting to go out, last written before ``older_than``, that no live job of
+    ``methods`` covers."""
+    model.flush_model(["delivery_state"])
     cr = model.env.cr
-    cr.execute(_LIVE_IDS, (LIVE_STATES, model._name, list(methods)))
-    covered = {row[0] for row in cr.fetchall()}
-    lost = [i for i in ids if i not in covered]
+    params = {
+        "live": LIVE_STATES,
+        "model": model._name,
+        "methods": list(methods),
+        "older_than": older_than,
+        "limit": limit,
+    }
+    cr.execute(_STRANDED.replace("__TABLE__", SQL.identifier(model._table).code), params)
+    lost = [row[0] for row in cr.fetchall()]
     if not lost:
         return {}
     cr.execute(_LAST_JOBS, (model._name, list(methods), lost))

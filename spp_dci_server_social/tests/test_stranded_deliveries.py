@@ -17,10 +17,13 @@ class TestStrandedDeliveries(AsyncCase):
         self.assertEqual(set(txns.mapped("delivery_state")), {"queued"})
         return txns
 
-    def sweep(self):
-        done = self.env["spp.dci.transaction"]._dci_sweep_stranded_deliveries(older_than_minutes=0)
+    def sweep(self, txns, older_than_minutes=0):
+        """Run the sweep; which of ``txns`` it swept (others of the database may be too)."""
+        done = self.env["spp.dci.transaction"]._dci_sweep_stranded_deliveries(
+            older_than_minutes=older_than_minutes
+        )
         self.env.invalidate_all()
-        return done
+        return txns.browse(sorted(set(done.get("spp.dci.transaction", [])) & set(txns.ids)))
 
     def test_cron_is_installed(self):
         cron = self.env.ref("spp_dci_server.ir_cron_sweep_stranded_deliveries")
@@ -29,7 +32,7 @@ class TestStrandedDeliveries(AsyncCase):
 
     def test_a_live_send_job_is_left_alone(self):
         txns = self.answered()
-        self.assertEqual(self.sweep(), {})
+        self.assertFalse(self.sweep(txns))
         self.assertEqual(set(txns.mapped("delivery_state")), {"queued"})
         self.assertEqual(self.send_callbacks(), ["2 sent"])
 
@@ -37,14 +40,14 @@ class TestStrandedDeliveries(AsyncCase):
         txns = self.answered()
         [send] = self.send_jobs()
         send.button_cancelled()
-        self.assertEqual(self.sweep(), {"spp.dci.transaction": 2})
+        self.assertEqual(self.sweep(txns), txns)
         self.assertEqual(set(txns.mapped("delivery_state")), {"failed"})
         for txn in txns:
             self.assertIn("cancelled in the Job Queue", txn.delivery_last_error)
             self.assertIn(send.uuid, txn.delivery_last_error)
         self.assertFalse(self.pending_jobs(), "the administrator's cancel stands")
         self.assertFalse(self.receiver.requests)
-        self.assertEqual(self.sweep(), {}, "a failed delivery is not swept again")
+        self.assertFalse(self.sweep(txns), "a failed delivery is not swept again")
         message_id = txns[0].delivery_message_id
         txns[0].action_retry_delivery()
         self.run_jobs()
@@ -61,7 +64,7 @@ class TestStrandedDeliveries(AsyncCase):
         [retry] = self.pending_jobs()
         self.assertEqual(retry.method_name, "_dci_deliver")
         retry.button_cancelled()
-        self.assertEqual(self.sweep(), {"spp.dci.transaction": 1})
+        self.assertEqual(self.sweep(txn), txn)
         self.assertEqual(txn.delivery_state, "failed")
         self.assertIn("cancelled in the Job Queue", txn.delivery_last_error)
 
@@ -69,10 +72,10 @@ class TestStrandedDeliveries(AsyncCase):
         txns = self.answered()
         message_ids = set(txns.mapped("delivery_message_id"))
         self.send_jobs().unlink()
-        self.assertEqual(self.sweep(), {"spp.dci.transaction": 2})
+        self.assertEqual(self.sweep(txns), txns)
         jobs = self.pending_jobs()
         self.assertEqual(jobs.mapped("method_name"), ["_dci_deliver", "_dci_deliver"])
-        self.assertEqual(self.sweep(), {}, "their new jobs are live")
+        self.assertFalse(self.sweep(txns), "their new jobs are live")
         self.run_jobs()
         self.assertEqual(set(txns.mapped("delivery_state")), {"sent"})
         calls = [call for txn in txns for call in self.callbacks_of(txn)]
@@ -82,6 +85,5 @@ class TestStrandedDeliveries(AsyncCase):
     def test_recent_deliveries_wait_for_their_job(self):
         txns = self.answered(1)
         self.send_jobs().unlink()
-        sweep = self.env["spp.dci.transaction"]._dci_sweep_stranded_deliveries
-        self.assertEqual(sweep(older_than_minutes=60), {}, "written within the hour: not yet")
+        self.assertFalse(self.sweep(txns, older_than_minutes=60), "written within the hour")
         self.assertEqual(txns.delivery_state, "queued")

@@ -17,8 +17,10 @@ class TestStrandedDeliveries(AsyncCase):
         self.assertEqual(set(txns.mapped("delivery_state")), {"queued"})
         return txns
 
-    def sweep(self, txns, older_than_minutes=0):
-        """Run the sweep; which of ``txns`` it swept (others of the database may be too)."""
+    def sweep(self, txns, older_than_minutes=-1):
+        """Run the sweep; which of ``txns`` it swept (others of the database may be too).
+        -1: rows written up to now count (``Datetime.now()`` drops the microseconds: a row
+        of this second would not be older than 0 minutes)."""
         done = self.env["spp.dci.transaction"]._dci_sweep_stranded_deliveries(
             older_than_minutes=older_than_minutes
         )

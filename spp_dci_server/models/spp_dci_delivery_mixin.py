@@ -303,19 +303,23 @@ class SppDciDeliveryMixin(models.AbstractModel):
             found = stranded_deliveries.stranded(
                 model, model._dci_delivery_job_methods(), older_than, limit
             )
-            for record in model.browse(sorted(found)):
-                state, uuid = found[record.id]
+            # one write per job that stopped its deliveries (the reason names the job)
+            stopped = {}
+            for record_id, (state, uuid) in found.items():
                 if state in stranded_deliveries.STOPPED_STATES:
-                    record.write(
-                        {
-                            "delivery_state": "failed",
-                            "delivery_next_try": False,
-                            "delivery_last_error": stranded_deliveries.stopped_reason(state, uuid),
-                        }
-                    )
-                    record._dci_delivery_failed()
+                    stopped.setdefault((state, uuid), []).append(record_id)
                 else:
-                    record._dci_delay_delivery()
+                    model.browse(record_id)._dci_delay_delivery()
+            for (state, uuid), ids in stopped.items():
+                records = model.browse(ids)
+                records.write(
+                    {
+                        "delivery_state": "failed",
+                        "delivery_next_try": False,
+                        "delivery_last_error": stranded_deliveries.stopped_reason(state, uuid),
+                    }
+                )
+                records._dci_delivery_failed()
             if found:
                 _logger.info("DCI: %s stranded deliveries of %s swept", len(found), name)
                 done[name] = sorted(found)

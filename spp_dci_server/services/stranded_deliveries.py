@@ -21,7 +21,7 @@ from odoo.tools import SQL
 
 LIVE_STATES = ("wait_dependencies", "pending", "enqueued", "started")
 #: the last job's states in which a delivery stays stopped (written ``failed``)
-STOPPED_STATES = {"cancelled": "cancelled", "failed": "failed"}
+STOPPED_STATES = ("cancelled", "failed")
 
 #: a job's record ids: queue_job stores its ``records`` as JSON text in a jsonb column
 _JOB_IDS = """(CASE jsonb_typeof(j.records) WHEN 'string' THEN (j.records #>> '{}')::jsonb
@@ -31,12 +31,12 @@ _STRANDED = f"""
 WITH live AS (
     SELECT DISTINCT ids.id::int AS id
       FROM queue_job j CROSS JOIN LATERAL jsonb_array_elements_text({_JOB_IDS}) AS ids(id)
-     WHERE j.state IN %(live)s AND j.model_name = %(model)s AND j.method_name = ANY(%(methods)s)
+     WHERE j.state IN %s AND j.model_name = %s AND j.method_name = ANY(%s)
 )
-SELECT t.id FROM __TABLE__ t
- WHERE t.delivery_state IN ('queued', 'retrying') AND t.write_date < %(older_than)s
+SELECT t.id FROM %s t
+ WHERE t.delivery_state IN ('queued', 'retrying') AND t.write_date < %s
    AND NOT EXISTS (SELECT 1 FROM live WHERE live.id = t.id)
- ORDER BY t.id LIMIT %(limit)s
+ ORDER BY t.id LIMIT %s
 """
 _LAST_JOBS = f"""
 SELECT DISTINCT ON (ids.id::int) ids.id::int, j.state, j.uuid
@@ -52,18 +52,13 @@ def stranded(model, methods, older_than, limit=500):
     ``methods`` covers."""
     model.flush_model(["delivery_state"])
     cr = model.env.cr
-    params = {
-        "live": LIVE_STATES,
-        "model": model._name,
-        "methods": list(methods),
-        "older_than": older_than,
-        "limit": limit,
-    }
-    cr.execute(_STRANDED.replace("__TABLE__", SQL.identifier(model._table).code), params)
+    methods = list(methods)
+    table = SQL.identifier(model._table)
+    cr.execute(SQL(_STRANDED, LIVE_STATES, model._name, methods, table, older_than, limit))
     lost = [row[0] for row in cr.fetchall()]
     if not lost:
         return {}
-    cr.execute(_LAST_JOBS, (model._name, list(methods), lost))
+    cr.execute(SQL(_LAST_JOBS, model._name, methods, lost))
     last = {row[0]: (row[1], row[2]) for row in cr.fetchall()}
     return {i: last.get(i, (None, None)) for i in lost}
 
@@ -71,6 +66,6 @@ def stranded(model, methods, older_than, limit=500):
 def stopped_reason(state, uuid):
     """The ``delivery_last_error`` of a delivery whose last job ended ``state``."""
     return (
-        f"its delivery job was {STOPPED_STATES[state]} in the Job Queue ({uuid}); "
+        f"its delivery job was {state} in the Job Queue ({uuid}); "
         "nothing was sent since: Retry sends it again"
     )

@@ -65,6 +65,12 @@ def _get(scenarios, name, key):
     return None if row is None else row.get(key)
 
 
+def _over(p50, trivial):
+    """A millisecond target's figure, with the same p50s as a ratio: the gap in ms moves
+    with the shared machine's speed, the ratio much less (README, Performance)."""
+    return f"{p50 - trivial:+.2f} ms (x{p50 / trivial:.2f})"
+
+
 def targets(doc):
     """``[{"id", "target", "value", "pass"}]``; ``pass`` is None when a figure is missing."""
     s = doc.get("scenarios", {})
@@ -82,7 +88,7 @@ def targets(doc):
         "1",
         "p50(dci_sync_search_c1) <= p50(trivial_route_c1) + 4 ms",
         [_get(s, "dci_sync_search_c1", "p50_ms"), trivial_c1],
-        lambda dci, trivial: (f"{dci - trivial:+.2f} ms", dci <= trivial + 4),
+        lambda dci, trivial: (_over(dci, trivial), dci <= trivial + 4),
     )
     check(
         "2",
@@ -100,13 +106,13 @@ def targets(doc):
         "5a",
         "p50(dci_async_search_c1) <= p50(trivial_route_c1) + 4 ms",
         [_get(s, "dci_async_search_c1", "p50_ms"), trivial_c1],
-        lambda ack, trivial: (f"{ack - trivial:+.2f} ms", ack <= trivial + 4),
+        lambda ack, trivial: (_over(ack, trivial), ack <= trivial + 4),
     )
     check(
         "5a-w2",
         "p50(dci_async_search_c1_w2) <= p50(trivial_route_c1_w2) + 4 ms (prefork)",
         [_get(s, "dci_async_search_c1_w2", "p50_ms"), _get(s, "trivial_route_c1_w2", "p50_ms")],
-        lambda ack, trivial: (f"{ack - trivial:+.2f} ms", ack <= trivial + 4),
+        lambda ack, trivial: (_over(ack, trivial), ack <= trivial + 4),
     )
     check(
         "5b",

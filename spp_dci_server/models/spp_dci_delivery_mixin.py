@@ -303,13 +303,16 @@ class SppDciDeliveryMixin(models.AbstractModel):
             found = stranded_deliveries.stranded(
                 model, model._dci_delivery_job_methods(), older_than, limit
             )
-            # one write per job that stopped its deliveries (the reason names the job)
-            stopped = {}
+            # one write per job that stopped its deliveries (the reason names the job);
+            # the others get a delivery job each, browsed together (one prefetch)
+            stopped, requeued = {}, []
             for record_id, (state, uuid) in found.items():
                 if state in stranded_deliveries.STOPPED_STATES:
                     stopped.setdefault((state, uuid), []).append(record_id)
                 else:
-                    model.browse(record_id)._dci_delay_delivery()
+                    requeued.append(record_id)
+            for record in model.browse(sorted(requeued)):
+                record._dci_delay_delivery()
             for (state, uuid), ids in stopped.items():
                 records = model.browse(ids)
                 records.write(

@@ -29,7 +29,7 @@ _JOB_IDS = """(CASE jsonb_typeof(j.records) WHEN 'string' THEN (j.records #>> '{
 #: waiting deliveries that no live job covers (the live jobs: few, on the state index)
 _STRANDED = f"""
 WITH live AS (
-    SELECT DISTINCT ids.id::int AS id
+    SELECT ids.id::int AS id
       FROM queue_job j CROSS JOIN LATERAL jsonb_array_elements_text({_JOB_IDS}) AS ids(id)
      WHERE j.state IN %s AND j.model_name = %s AND j.method_name = ANY(%s)
 )
